@@ -1,0 +1,39 @@
+# rjax: two commands on a fresh Debian 12 machine.
+#   make demo   installs dependencies, builds and installs rjax into ./lib, runs the demo
+#   make test   the same install, then the testthat suite ("N passed, N failed" last)
+R        ?= R
+RSCRIPT  ?= Rscript
+LIB      := $(CURDIR)/lib
+export R_LIBS := $(LIB)
+export MAKEFLAGS := -j2
+
+.PHONY: all deps install demo test check document clean
+
+all: install
+
+deps:
+	sh tools/install-deps.sh
+
+$(LIB):
+	mkdir -p $(LIB)
+
+install: deps | $(LIB)
+	$(R) CMD INSTALL --strip --library=$(LIB) . >/tmp/rjax-install.log 2>&1 || (cat /tmp/rjax-install.log; exit 1)
+	@echo "rjax installed into $(LIB)"
+
+demo: install
+	$(RSCRIPT) inst/demo/demo.R
+
+test: install
+	$(RSCRIPT) tools/run-tests.R
+
+# Regenerates NAMESPACE and man/ from the roxygen comments.
+document: deps
+	$(RSCRIPT) -e 'roxygen2::roxygenise(roclets = c("rd", "namespace", "collate"))'
+
+check: deps
+	rm -rf check && mkdir check
+	cd check && $(R) CMD build .. && _R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual rjax_*.tar.gz
+
+clean:
+	rm -rf $(LIB) check src/*.o src/*/*.o src/*/*/*.o src/*.so

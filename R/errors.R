@@ -1,0 +1,22 @@
+# Classed conditions. Every error rjax raises inherits from "rjax_error"
+# and from a specific class "rjax_<kind>_error" (shape, dtype, type, na,
+# index, concretization, grad, unsupported, singular, not_pd, backend, ...).
+
+rj_condition <- function(kind, message, call = NULL, data = list()) {
+  structure(
+    class = c(paste0("rjax_", kind, "_error"), "rjax_error", "error", "condition"),
+    c(list(message = message, call = call), data)
+  )
+}
+
+# Called from C++ (after unwinding) and from R code.
+rj_abort <- function(kind, message, call = NULL, data = list()) {
+  stop(rj_condition(kind, message, call, data))
+}
+
+# An R function that rjax cannot trace; names it and says what to do.
+rj_unsupported <- function(what, hint = NULL) {
+  msg <- sprintf("'%s' is not supported on rjax arrays (inside jit() or on rj_array values).", what)
+  if (!is.null(hint)) msg <- paste(msg, hint)
+  rj_abort("unsupported", msg)
+}

@@ -1,0 +1,157 @@
+# jit(): trace once per argument signature, compile, cache, run.
+
+# Matches call arguments to f's formals, as a call of f would.
+match_args <- function(f, args) {
+  if (is.primitive(f) || is.null(formals(f))) return(args)
+  mc <- match.call(f, as.call(c(list(quote(f)), args)))
+  out <- as.list(mc)[-1L]
+  # match.call drops NULL arguments' values into the call as NULL; keep them.
+  out
+}
+
+# Arguments that are not arrays or trees of arrays (strings, functions,
+# NULL) are static automatically; `static` names more.
+static_names <- function(args, static) {
+  nms <- names(args)
+  if (is.null(nms)) return(character())
+  auto <- nms[vapply(args, function(a) {
+    fl <- tree_flatten(a)
+    length(fl$leaves) == 0L
+  }, NA) & nzchar(nms)]
+  unique(c(static, auto))
+}
+
+signature_key <- function(args, static) {
+  nms <- names(args)
+  if (is.null(nms)) nms <- rep("", length(args))
+  parts <- character(length(args))
+  leaves <- list()
+  for (i in seq_along(args)) {
+    a <- args[[i]]
+    if (nzchar(nms[[i]]) && nms[[i]] %in% static) {
+      parts[[i]] <- paste0(nms[[i]], "=", paste(deparse(a, control = c("keepNA", "digits17")), collapse = ""))
+      next
+    }
+    fl <- tree_flatten(a)
+    leaves <- c(leaves, fl$leaves)
+    parts[[i]] <- paste0(nms[[i]], ":", paste(vapply(fl$leaves, leaf_signature, ""), collapse = ";"), "|",
+                         if (length(fl$leaves) == 1L && inherits(fl$def, "rj_leaf")) "" else paste(deparse(fl$def), collapse = ""))
+  }
+  list(key = paste(parts, collapse = "\n"), leaves = leaves)
+}
+
+#' Compile a function
+#'
+#' `jit(f)` returns a function that behaves like `f` but runs a compiled
+#' program. The first call with a new *signature* (the dtypes and shapes of
+#' the array arguments, the structure of list arguments, and the values of
+#' static arguments) traces `f` once with abstract values and compiles the
+#' resulting graph; later calls with the same signature run the compiled
+#' program without evaluating `f`'s R code at all (side effects such as
+#' `print()` happen only while tracing).
+#'
+#' Arguments may be rjax arrays, R numeric/logical data (converted at the
+#' boundary; R numbers are *weakly typed*), or nested lists of these.
+#' Non-array arguments (strings, functions, `NULL`) are static
+#' automatically; name further static arguments in `static` (their values
+#' become part of the cache key, so R `if` on them works).
+#'
+#' Values captured from the enclosing environment are baked into the
+#' compiled program as constants when it is traced: if they change later,
+#' pass them as arguments instead.
+#'
+#' Inside another transform (a traced function), `jit(f)(...)` simply
+#' inlines `f`.
+#'
+#' @param f An R function over arrays.
+#' @param static Names of arguments whose values (not only shapes) are part
+#'   of the signature.
+#' @param backend `"interp"` (reference interpreter). Defaults to
+#'   `getOption("rjax.backend")`.
+#' @return A function with the same arguments as `f`, of class `rjax_jit`.
+#' @seealso [make_ir()] to see the traced program, [grad()].
+#' @examples
+#' f <- function(Y, M) sum(exp(M) - Y * M) + sum(crossprod(M))
+#' jf <- jit(f)
+#' Y <- matrix(rpois(12, 2), 4); M <- matrix(rnorm(12), 4)
+#' jf(Y, M)
+#' f(Y, M)
+#' @export
+jit <- function(f, static = NULL, backend = getOption("rjax.backend", "interp")) {
+  f <- match.fun(f)
+  static <- as.character(static)
+  backend <- match.arg(backend, rj_backends())
+  cache <- new.env(hash = TRUE, parent = emptyenv())
+  jitted <- function(...) {
+    args <- match_args(f, list(...))
+    if (is_tracing()) return(do.call(f, args))
+    st <- static_names(args, static)
+    sig <- signature_key(args, st)
+    entry <- cache[[sig$key]]
+    if (is.null(entry)) {
+      entry <- compile_traced(f, args, st, backend)
+      assign(sig$key, entry, envir = cache)
+    }
+    outs <- .Call(C_rjc_run, entry$exe, sig$leaves)
+    tree_unflatten(entry$out_def, outs)
+  }
+  structure(jitted, class = c("rjax_jit", "function"),
+            rjax = list(f = f, cache = cache, static = static, backend = backend))
+}
+
+rj_backends <- function() c("interp")
+
+compile_traced <- function(f, args, static, backend) {
+  tr <- trace_graph(f, args, static)
+  g <- .Call(C_rjc_graph_optimize, tr$graph)
+  list(exe = .Call(C_rjc_compile, g, backend), out_def = tr$out_def, graph = g)
+}
+
+#' @export
+print.rjax_jit <- function(x, ...) {
+  a <- attr(x, "rjax")
+  n <- length(ls(a$cache))
+  cat(sprintf("<rjax jit function: backend %s, %d compiled signature%s>\n", a$backend, n, if (n == 1L) "" else "s"))
+  invisible(x)
+}
+
+#' Show the traced program of a function
+#'
+#' `make_ir(f)(...)` traces `f` on the given arguments (like [jit()] would)
+#' and returns the simplified program, which prints in a readable form
+#' similar to JAX's jaxpr: each line `b:f32[116,114] = exp a` defines a value
+#' with its dtype and shape.
+#' @param f An R function over arrays (or a transformed one, such as
+#'   `grad(f)`).
+#' @param static As in [jit()].
+#' @return A function returning an object of class `rjax_ir`.
+#' @examples
+#' f <- function(x) sum(exp(x) * 2)
+#' make_ir(f)(matrix(1, 2, 3))
+#' make_ir(grad(f))(matrix(1, 2, 3))
+#' @export
+make_ir <- function(f, static = NULL) {
+  f <- match.fun(f)
+  function(...) {
+    args <- match_args(f, list(...))
+    tr <- trace_graph(f, args, static_names(args, as.character(static)))
+    g <- .Call(C_rjc_graph_optimize, tr$graph)
+    structure(list(text = .Call(C_rjc_graph_print, g), graph = g), class = "rjax_ir")
+  }
+}
+
+#' @export
+print.rjax_ir <- function(x, ...) {
+  cat(x$text)
+  invisible(x)
+}
+
+#' @export
+format.rjax_ir <- function(x, ...) x$text
+
+#' @export
+summary.rjax_ir <- function(object, ...) {
+  info <- .Call(C_rjc_graph_info, object$graph)
+  cat(sprintf("rjax program: %d operations, %d outputs\n", info$n_ops, length(info$out_dtypes)))
+  invisible(info)
+}

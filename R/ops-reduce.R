@@ -1,0 +1,95 @@
+# Reductions: sum, prod, max, min, range, any, all (R's Summary group),
+# mean, and colSums/rowSums/colMeans/rowMeans.
+
+rj_reduce <- function(prim, x, axes) {
+  if (is.null(axes)) axes <- seq_along(x@shape) - 1L
+  if (!length(axes)) return(x)
+  rj_bind(prim, list(x), list(ints = axes))
+}
+
+# sum of integers stays integer (as in R); bool counts as integer.
+summary_one <- function(g, x) {
+  if (!is_rj_value(x)) {
+    check_operand(x, g)
+    x <- rj_array(x)
+  }
+  switch(g,
+    sum = rj_reduce("reduce_sum", x, NULL),
+    prod = rj_reduce("reduce_prod", if (x@dtype %in% c("f32", "f64")) x else as_dtype(x, "f64"), NULL),
+    max = rj_reduce("reduce_max", x, NULL),
+    min = rj_reduce("reduce_min", x, NULL),
+    any = rj_reduce("reduce_max", as_dtype(x, "bool"), NULL) > 0L,
+    all = rj_reduce("reduce_min", as_dtype(x, "bool"), NULL) > 0L,
+    rj_unsupported(g)
+  )
+}
+
+#' Reductions on rjax arrays
+#'
+#' `sum()`, `prod()`, `max()`, `min()`, `range()`, `any()`, `all()`,
+#' `mean()`, `colSums()`, `rowSums()`, `colMeans()` and `rowMeans()` reduce
+#' rjax arrays; the results are rank-0 (scalars) or vectors. Sums of f32
+#' arrays accumulate in double precision.
+#' @param x An rjax array.
+#' @param ... More arrays (for the Summary group) or unused.
+#' @param na.rm Ignored: rjax arrays hold no NA (NaN propagates).
+#' @param dims Number of leading dimensions treated as rows (as in base R).
+#' @name rj-reduce
+#' @return An `rj_array` (or traced value).
+#' @examples
+#' x <- rj_array(matrix(1:6 / 2, 2))
+#' sum(x); colSums(x); rowMeans(x); max(x)
+NULL
+
+#' @rdname rj-reduce
+#' @export
+setMethod("Summary", "rj_value", function(x, ..., na.rm = FALSE) {
+  g <- .Generic
+  parts <- c(list(x), list(...))
+  if (g == "range") return(rj_concat_vectors(list(do.call(min, parts), do.call(max, parts))))
+  vals <- lapply(parts, function(p) summary_one(g, p))
+  combine <- switch(g, sum = `+`, prod = `*`, max = function(a, b) rj_ew("max", a, b),
+                    min = function(a, b) rj_ew("min", a, b), any = `|`, all = `&`)
+  Reduce(combine, vals)
+})
+
+#' @rdname rj-reduce
+#' @export
+mean.rj_value <- function(x, ...) {
+  s <- rj_reduce("reduce_sum", float_of(x), NULL)
+  s / length(x)
+}
+
+float_of <- function(x) if (x@dtype %in% c("f32", "f64")) x else as_dtype(x, "f64")
+
+rj_rowcol <- function(x, dims, rows, mean) {
+  if (!is_rj_value(x)) x <- rj_array(x)
+  r <- length(x@shape)
+  if (r < 2L) rj_abort("shape", sprintf("'x' must be an array of at least two dimensions, not of shape [%s]", paste(x@shape, collapse = ",")))
+  if (dims < 1L || dims >= r) rj_abort("shape", "invalid 'dims'")
+  axes <- if (rows) seq.int(dims, r - 1L) else seq_len(dims) - 1L
+  s <- rj_reduce("reduce_sum", float_of(x), axes)
+  if (mean) s <- s / prod(x@shape[axes + 1L])
+  s
+}
+
+#' @rdname rj-reduce
+#' @export
+colSums <- function(x, na.rm = FALSE, dims = 1L) {
+  if (is_rj_value(x)) rj_rowcol(x, dims, FALSE, FALSE) else base::colSums(x, na.rm, dims)
+}
+#' @rdname rj-reduce
+#' @export
+rowSums <- function(x, na.rm = FALSE, dims = 1L) {
+  if (is_rj_value(x)) rj_rowcol(x, dims, TRUE, FALSE) else base::rowSums(x, na.rm, dims)
+}
+#' @rdname rj-reduce
+#' @export
+colMeans <- function(x, na.rm = FALSE, dims = 1L) {
+  if (is_rj_value(x)) rj_rowcol(x, dims, FALSE, TRUE) else base::colMeans(x, na.rm, dims)
+}
+#' @rdname rj-reduce
+#' @export
+rowMeans <- function(x, na.rm = FALSE, dims = 1L) {
+  if (is_rj_value(x)) rj_rowcol(x, dims, TRUE, TRUE) else base::rowMeans(x, na.rm, dims)
+}

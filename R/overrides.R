@@ -1,0 +1,36 @@
+# Base R functions that do not dispatch on S4 objects (closures calling
+# .Internal code) have rjax versions, exported so that they mask base when
+# rjax is attached, and placed in front of a traced function's enclosure by
+# call_traced() so that rjax::jit(f) works with rjax only loaded. Each falls
+# back to base R for ordinary data.
+
+rj_override_names <- c(
+  "crossprod", "tcrossprod", "colSums", "rowSums", "colMeans", "rowMeans",
+  "diag", "ifelse", "pmax", "pmin", "matrix", "cbind", "rbind", "outer", "norm",
+  "is.matrix", "is.array"
+)
+
+rj_override_list <- function() {
+  ns <- asNamespace("rjax")
+  .rj_state$overrides %||% {
+    .rj_state$overrides <- mget(rj_override_names, envir = ns)
+    .rj_state$overrides
+  }
+}
+
+`%||%` <- function(a, b) if (is.null(a)) b else a
+
+#' Is it a matrix or an array?
+#'
+#' Versions of [base::is.matrix()] and [base::is.array()] that also answer
+#' for rjax arrays (whose dims live in the native buffer).
+#' @param x Any R object.
+#' @return `TRUE` or `FALSE`.
+#' @examples
+#' is.matrix(rj_array(matrix(1:4, 2)))
+#' @export
+is.matrix <- function(x) if (is_rj_value(x)) length(x@shape) == 2L else base::is.matrix(x)
+
+#' @rdname is.matrix
+#' @export
+is.array <- function(x) if (is_rj_value(x)) length(x@shape) >= 2L else base::is.array(x)

@@ -1,0 +1,112 @@
+# Tracing: running an R function on tracers to record a graph.
+
+.rj_state <- new.env(parent = emptyenv())
+.rj_state$depth <- 0L
+
+#' Is rjax tracing right now?
+#'
+#' `TRUE` while a function is being traced by [jit()], [grad()] or another
+#' transform: inside, arrays are tracers whose values are unknown.
+#' @return `TRUE` or `FALSE`.
+#' @examples
+#' is_tracing()
+#' jit(function(x) { print(is_tracing()); x + 1 })(1)
+#' @export
+is_tracing <- function() .rj_state$depth > 0L
+
+# Applies operation `op` to a list of values; the C++ side decides between
+# recording into the innermost open trace and computing eagerly.
+rj_bind <- function(op, args, attrs = NULL) .Call(C_rjc_bind, op, args, attrs)[[1L]]
+
+# Runs `f(args)` with every array leaf of the non-static arguments replaced by
+# a parameter of a new graph. Returns list(graph, out_def, in_leaves).
+trace_graph <- function(f, args, static = character()) {
+  depth <- .rj_state$depth + 1L
+  .rj_state$depth <- depth
+  on.exit(.rj_state$depth <- depth - 1L)
+  g <- .Call(C_rjc_graph_new, depth)
+  targs <- args
+  leaves <- list()
+  nms <- names(args)
+  if (is.null(nms)) nms <- rep("", length(args))
+  for (i in seq_along(args)) {
+    if (nms[[i]] %in% static) next
+    label <- if (nzchar(nms[[i]])) nms[[i]] else paste0("..", i)
+    fl <- tree_flatten(args[[i]], label)
+    params <- lapply(seq_along(fl$leaves), function(k) {
+      leaf <- fl$leaves[[k]]
+      .Call(C_rjc_graph_param, g, dtype(leaf), leaf_shape(leaf), !is_rj_value(leaf), fl$paths[[k]])
+    })
+    leaves <- c(leaves, fl$leaves)
+    targs[i] <- list(tree_unflatten(fl$def, params))
+  }
+  res <- call_traced(f, targs)
+  out <- tree_flatten(res)
+  .Call(C_rjc_graph_finish, g, out$leaves)
+  list(graph = g, out_def = out$def, in_leaves = leaves, n_out = length(out$leaves))
+}
+
+# Calls f on traced arguments. R's base functions that do not dispatch on S4
+# objects (crossprod, colSums, diag, ifelse, ...) are shadowed by rjax's
+# versions in an environment placed between f and its enclosure, so that
+# traced code works with rjax only loaded (rjax::jit(f)) as well as attached.
+# R `if`/`while` on a traced value become a concretization error.
+call_traced <- function(f, args) {
+  withCallingHandlers(
+    do.call(overlay_fn(f), args),
+    error = function(e) {
+      if (inherits(e, "rjax_error")) return()
+      cl <- conditionCall(e)
+      head <- if (is.call(cl)) cl[[1L]] else NULL
+      if (is.symbol(head) && as.character(head) %in% c("if", "while", "&&", "||")) {
+        concretization_from_call(cl, sys.frames(), sys.calls())
+      }
+    }
+  )
+}
+
+overlay_fn <- function(f) {
+  if (is.function(f) && !is.primitive(f)) {
+    env <- environment(f)
+    if (!isNamespace(env) && !identical(env, baseenv()) && !identical(env, emptyenv())) {
+      environment(f) <- list2env(rj_override_list(), parent = env)
+    }
+  }
+  f
+}
+
+# Finds which traced value an `if`/`while` condition depended on by
+# re-evaluating the condition in the frame that raised the error.
+concretization_from_call <- function(cl, frames, calls) {
+  cond <- if (as.character(cl[[1L]]) %in% c("if", "while")) cl[[2L]] else cl
+  where <- which(vapply(calls, function(x) identical(x[[1L]], quote(.handleSimpleError)), NA))
+  val <- NULL
+  if (length(where) && where[[1L]] > 1L) {
+    env <- frames[[where[[1L]] - 1L]]
+    val <- tryCatch(eval(cond, env), error = function(e) NULL)
+  }
+  what <- paste0("`", as.character(cl[[1L]]), " (", paste(deparse(cond, width.cutoff = 60L), collapse = " "), ")`")
+  if (!is_rj_tracer(val)) {
+    if (as.character(cl[[1L]]) %in% c("&&", "||")) what <- paste0("`", paste(deparse(cl), collapse = " "), "`")
+    val <- NULL
+  }
+  rj_concretization_error(val, paste("use a traced value as an R condition in", what))
+}
+
+rj_concretization_error <- function(x, doing) {
+  src <- if (is_rj_tracer(x)) .Call(C_rjc_tracer_sources, x) else character()
+  src <- unique(src[src != "<captured>"])
+  dep <- if (length(src)) {
+    sprintf("The value depends on argument%s %s, whose value is not known while rjax traces the function.",
+            if (length(src) > 1L) "s" else "", paste0("`", src, "`", collapse = ", "))
+  } else {
+    "Its value is not known while rjax traces the function."
+  }
+  msg <- paste0(
+    "Cannot ", doing, ". ", dep, "\n",
+    "i Use cond(pred, true_fun, false_fun) for a branch or while_loop() for a loop on traced values,\n",
+    "  ifelse()/where() for an element-wise choice, or pass the argument in `static` to jit() ",
+    "so that its value is known."
+  )
+  rj_abort("concretization", msg, data = list(sources = src))
+}

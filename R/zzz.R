@@ -1,0 +1,12 @@
+#' @useDynLib rjax, .registration = TRUE, .fixes = "C_"
+#' @importFrom Rcpp evalCpp
+NULL
+
+.onLoad <- function(libname, pkgname) {
+  .Call(C_rjc_init, methods::new("rj_array"), methods::new("rj_tracer"))
+  op <- options()
+  defaults <- list(rjax.backend = "interp")
+  toset <- !(names(defaults) %in% names(op))
+  if (any(toset)) options(defaults[toset])
+  invisible()
+}

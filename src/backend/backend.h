@@ -1,0 +1,26 @@
+// What every backend provides: an executable for a whole graph.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../ir/ir.h"
+
+namespace rj {
+
+struct Executable {
+  GraphPtr graph;       // the (optimised) program it runs
+  std::string backend;  // "interp", "llvm", ...
+  virtual ~Executable() = default;
+  // Inputs in the order of graph->inputs(); outputs in the order of graph->outputs.
+  virtual std::vector<BufferPtr> run(const std::vector<BufferPtr>& inputs) = 0;
+};
+using ExecutablePtr = std::shared_ptr<Executable>;
+
+ExecutablePtr compile_interp(GraphPtr g);
+ExecutablePtr compile(GraphPtr g, const std::string& backend);
+
+// Checks that run-time inputs match the graph's parameter types.
+void check_inputs(const Graph& g, const std::vector<BufferPtr>& inputs);
+
+}  // namespace rj

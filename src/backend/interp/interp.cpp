@@ -1,0 +1,68 @@
+// The interpreter backend: runs a graph node by node with each primitive's
+// reference kernel, freeing every intermediate buffer after its last use.
+#include "../backend.h"
+
+namespace rj {
+
+void check_inputs(const Graph& g, const std::vector<BufferPtr>& inputs) {
+  auto ins = g.inputs();
+  if (ins.size() != inputs.size())
+    fail("internal", "program takes " + std::to_string(ins.size()) + " inputs, got " + std::to_string(inputs.size()));
+  for (size_t i = 0; i < ins.size(); ++i) {
+    const Type& t = g.type(ins[i]);
+    if (!inputs[i] || inputs[i]->dtype != t.dtype || inputs[i]->shape != t.shape)
+      fail("internal", "input " + std::to_string(i + 1) + " does not match the compiled signature " + t.str());
+  }
+}
+
+namespace {
+
+struct InterpExecutable : Executable {
+  std::vector<int> last_use;  // index of the last node reading each value
+
+  std::vector<BufferPtr> run(const std::vector<BufferPtr>& inputs) override {
+    const Graph& g = *graph;
+    check_inputs(g, inputs);
+    std::vector<BufferPtr> vals(g.nodes.size());
+    auto ins = g.inputs();
+    for (size_t i = 0; i < ins.size(); ++i) vals[ins[i]] = inputs[i];
+    std::vector<const Buffer*> args;
+    for (size_t v = 0; v < g.nodes.size(); ++v) {
+      const Node& n = g.nodes[v];
+      if (n.value) { vals[v] = n.value; continue; }
+      if (vals[v]) continue;  // a param
+      const PrimDef& p = prim(n.prim);
+      if (!p.eval) fail("internal", "primitive '" + p.name + "' has no interpreter kernel");
+      args.clear();
+      for (int i : n.in) args.push_back(vals[i].get());
+      auto out = make_buffer(n.type.dtype, n.type.shape);
+      p.eval(args, *out, n.attrs);
+      vals[v] = std::move(out);
+      for (int i : n.in)
+        if (last_use[i] == (int)v) vals[i].reset();
+    }
+    std::vector<BufferPtr> outs;
+    for (int o : g.outputs) outs.push_back(vals[o]);
+    return outs;
+  }
+};
+
+}  // namespace
+
+ExecutablePtr compile_interp(GraphPtr g) {
+  auto e = std::make_shared<InterpExecutable>();
+  e->graph = g;
+  e->backend = "interp";
+  e->last_use.assign(g->nodes.size(), -1);
+  for (size_t v = 0; v < g->nodes.size(); ++v)
+    for (int i : g->nodes[v].in) e->last_use[i] = (int)v;
+  for (int o : g->outputs) e->last_use[o] = (int)g->nodes.size();  // outputs live to the end
+  return e;
+}
+
+ExecutablePtr compile(GraphPtr g, const std::string& backend) {
+  if (backend == "interp") return compile_interp(g);
+  fail("backend", "unknown backend '" + backend + "': available backends are \"interp\"");
+}
+
+}  // namespace rj

@@ -1,0 +1,42 @@
+// Registers the .Call entry points (NAMESPACE: useDynLib(rjax, .registration = TRUE, .fixes = "C_")).
+#define R_NO_REMAP
+#include <R.h>
+#include <R_ext/Rdynload.h>
+#include <Rinternals.h>
+
+extern "C" {
+SEXP rjc_init(SEXP, SEXP);
+SEXP rjc_array(SEXP, SEXP);
+SEXP rjc_array_values(SEXP);
+SEXP rjc_bind(SEXP, SEXP, SEXP);
+SEXP rjc_graph_new(SEXP);
+SEXP rjc_graph_param(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP rjc_graph_finish(SEXP, SEXP);
+SEXP rjc_graph_close(SEXP);
+SEXP rjc_graph_optimize(SEXP);
+SEXP rjc_graph_vjp(SEXP, SEXP);
+SEXP rjc_graph_print(SEXP);
+SEXP rjc_graph_verify(SEXP);
+SEXP rjc_graph_info(SEXP);
+SEXP rjc_graph_call(SEXP, SEXP, SEXP);
+SEXP rjc_tracer_sources(SEXP);
+SEXP rjc_compile(SEXP, SEXP);
+SEXP rjc_run(SEXP, SEXP);
+SEXP rjc_exe_info(SEXP);
+
+#define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
+static const R_CallMethodDef call_methods[] = {
+    ENTRY(rjc_init, 2),          ENTRY(rjc_array, 2),       ENTRY(rjc_array_values, 1),
+    ENTRY(rjc_bind, 3),          ENTRY(rjc_graph_new, 1),   ENTRY(rjc_graph_param, 5),
+    ENTRY(rjc_graph_finish, 2),  ENTRY(rjc_graph_close, 1), ENTRY(rjc_graph_optimize, 1),
+    ENTRY(rjc_graph_vjp, 2),     ENTRY(rjc_graph_print, 1), ENTRY(rjc_graph_verify, 1),
+    ENTRY(rjc_graph_info, 1),    ENTRY(rjc_graph_call, 3),  ENTRY(rjc_tracer_sources, 1),
+    ENTRY(rjc_compile, 2),       ENTRY(rjc_run, 2),         ENTRY(rjc_exe_info, 1),
+    {NULL, NULL, 0}};
+
+void R_init_rjax(DllInfo* dll) {
+  R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+  R_useDynamicSymbols(dll, FALSE);
+  R_forceSymbols(dll, TRUE);
+}
+}

@@ -1,0 +1,314 @@
+// R glue for tracing and running programs: binding primitives to values
+// (traced or concrete), graph construction, transforms and execution.
+//
+// Eager ("no jit") evaluation is tracing with constant inputs: the builder
+// folds every node whose inputs are constants, so a primitive applied to
+// rj_arrays runs its kernel at once. One code path serves both modes.
+#include "rcpp_glue.h"
+#include "transforms/passes.h"
+
+namespace rj {
+namespace {
+
+// The innermost open trace among some R values (nullptr: none, all concrete).
+struct Ctx {
+  GraphPtr g;
+  SEXP gptr = R_NilValue;
+};
+
+void consider(Ctx& c, SEXP x) {
+  if (!is_tracer(x)) return;
+  GraphPtr g = tracer_graph(x);
+  if (g->closed)
+    fail("escaped_tracer", "a traced value escaped the function that created it (stored in a global or returned "
+                           "through a side channel); pass it as an argument or return it instead");
+  if (!c.g || g->level > c.g->level) {
+    c.g = g;
+    c.gptr = R_do_slot(x, Rf_install("graph"));
+  }
+}
+
+// Brings an R value into graph g: a tracer of g, a tracer of an enclosing
+// trace (captured), an rj_array (strong constant), or R data (weak constant).
+int to_node(Builder& b, SEXP x) {
+  if (is_tracer(x)) {
+    GraphPtr g = tracer_graph(x);
+    int id = tracer_id(x);
+    if (g.get() == &b.g) return id;
+    if (g->level >= b.g.level) fail("internal", "a tracer of an unrelated trace was used");
+    return b.g.capture(g.get(), id);
+  }
+  if (is_array(x)) return b.constant(array_buffer(x), false);
+  return b.constant(buffer_from_r(x, ""), true);
+}
+
+std::vector<int> apply_op(Builder& b, const std::string& op, const std::vector<int>& in, const Attrs& a) {
+  if (op.compare(0, 3, "ew:") == 0) return {r_elementwise(b, op.substr(3), in)};
+  return {b.emit(op, in, a)};
+}
+
+// Results back to R: tracers when tracing, arrays when every value is known.
+SEXP results_to_r(const Ctx& c, Graph& g, const std::vector<int>& ids) {
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)ids.size()));
+  std::vector<int> pending;
+  for (size_t k = 0; k < ids.size(); ++k) {
+    if (c.g) SET_VECTOR_ELT(out, k, new_tracer(c.g, c.gptr, ids[k]));
+    else if (g.nodes[ids[k]].value) SET_VECTOR_ELT(out, k, new_array(g.nodes[ids[k]].value));
+    else pending.push_back((int)k);
+  }
+  if (!pending.empty()) {  // non-foldable primitives: run the small graph
+    auto gp = std::make_shared<Graph>();
+    gp->nodes = g.nodes;
+    for (int k : pending) gp->outputs.push_back(ids[k]);
+    auto res = compile_interp(dce(*gp))->run({});
+    for (size_t j = 0; j < pending.size(); ++j) SET_VECTOR_ELT(out, pending[j], new_array(res[j]));
+  }
+  UNPROTECT(1);
+  return out;
+}
+
+}  // namespace
+}  // namespace rj
+
+using namespace rj;
+
+extern "C" {
+
+// Applies operation `op` (a primitive name, or "ew:<prim>" for R's
+// element-wise semantics) to the values in list `args`.
+SEXP rjc_bind(SEXP op, SEXP args, SEXP attrs) {
+  RJ_TRY
+  Ctx c;
+  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) consider(c, VECTOR_ELT(args, i));
+  Graph scratch;
+  Graph& g = c.g ? *c.g : scratch;
+  Builder b(g);
+  std::vector<int> in;
+  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) in.push_back(to_node(b, VECTOR_ELT(args, i)));
+  auto ids = apply_op(b, str_arg(op), in, attrs_from_r(attrs));
+  return results_to_r(c, g, ids);
+  RJ_CATCH
+  return R_NilValue;
+}
+
+SEXP rjc_graph_new(SEXP level) {
+  RJ_TRY
+  auto g = std::make_shared<Graph>();
+  g->level = Rf_asInteger(level);
+  return wrap_graph(g);
+  RJ_CATCH
+  return R_NilValue;
+}
+
+SEXP rjc_graph_param(SEXP gptr, SEXP dtype, SEXP shape, SEXP weak, SEXP label) {
+  RJ_TRY
+  GraphPtr g = get_graph(gptr);
+  Type t;
+  t.dtype = dtype_from_name(str_arg(dtype));
+  for (int i = 0; i < Rf_length(shape); ++i) t.shape.push_back(INTEGER(shape)[i]);
+  t.weak = Rf_asLogical(weak) == TRUE;
+  int id = g->add_param(t, str_arg(label));
+  return new_tracer(g, gptr, id);
+  RJ_CATCH
+  return R_NilValue;
+}
+
+// Sets the outputs (any R values: tracers of g, captured tracers, constants)
+// and closes the trace.
+SEXP rjc_graph_finish(SEXP gptr, SEXP outs) {
+  RJ_TRY
+  GraphPtr g = get_graph(gptr);
+  Builder b(*g);
+  g->outputs.clear();
+  for (R_xlen_t i = 0; i < Rf_xlength(outs); ++i) {
+    SEXP x = VECTOR_ELT(outs, i);
+    if (is_tracer(x) && tracer_graph(x)->closed)
+      fail("escaped_tracer", "a traced value from a finished trace was returned");
+    g->outputs.push_back(to_node(b, x));
+  }
+  g->closed = true;
+  return R_NilValue;
+  RJ_CATCH
+  return R_NilValue;
+}
+
+SEXP rjc_graph_close(SEXP gptr) {
+  RJ_TRY
+  get_graph(gptr)->closed = true;
+  return R_NilValue;
+  RJ_CATCH
+  return R_NilValue;
+}
+
+SEXP rjc_graph_optimize(SEXP gptr) {
+  RJ_TRY
+  GraphPtr g = optimize(*get_graph(gptr));
+  g->closed = true;
+  return wrap_graph(g);
+  RJ_CATCH
+  return R_NilValue;
+}
+
+SEXP rjc_graph_vjp(SEXP gptr, SEXP wrt) {
+  RJ_TRY
+  std::vector<int> w;
+  for (int i = 0; i < Rf_length(wrt); ++i) w.push_back(INTEGER(wrt)[i]);
+  GraphPtr g = vjp(*get_graph(gptr), w);
+  g->closed = true;
+  return wrap_graph(g);
+  RJ_CATCH
+  return R_NilValue;
+}
+
+SEXP rjc_graph_print(SEXP gptr) {
+  RJ_TRY
+  return Rf_mkString(print_graph(*get_graph(gptr)).c_str());
+  RJ_CATCH
+  return R_NilValue;
+}
+
+SEXP rjc_graph_verify(SEXP gptr) {
+  RJ_TRY
+  verify(*get_graph(gptr));
+  return Rf_ScalarLogical(TRUE);
+  RJ_CATCH
+  return R_NilValue;
+}
+
+// list(n_nodes, n_captures, out_dtypes, out_shapes)
+SEXP rjc_graph_info(SEXP gptr) {
+  RJ_TRY
+  GraphPtr g = get_graph(gptr);
+  int param_id = prim_id("param"), const_id = prim_id("const");
+  int n_ops = 0;
+  for (auto& n : g->nodes) n_ops += n.prim != param_id && n.prim != const_id;
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 4));
+  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(n_ops));
+  SET_VECTOR_ELT(out, 1, Rf_ScalarInteger((int)g->captures.size()));
+  SEXP dts = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)g->outputs.size()));
+  SEXP shs = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)g->outputs.size()));
+  for (size_t i = 0; i < g->outputs.size(); ++i) {
+    const Type& t = g->type(g->outputs[i]);
+    SET_STRING_ELT(dts, i, Rf_mkChar(dtype_name(t.dtype)));
+    SEXP s = Rf_allocVector(INTSXP, (R_xlen_t)t.shape.size());
+    SET_VECTOR_ELT(shs, i, s);
+    for (size_t k = 0; k < t.shape.size(); ++k) INTEGER(s)[k] = (int)t.shape[k];
+  }
+  SET_VECTOR_ELT(out, 2, dts);
+  SET_VECTOR_ELT(out, 3, shs);
+  SEXP nm = PROTECT(Rf_allocVector(STRSXP, 4));
+  const char* names[] = {"n_ops", "n_captures", "out_dtypes", "out_shapes"};
+  for (int i = 0; i < 4; ++i) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
+  Rf_setAttrib(out, R_NamesSymbol, nm);
+  UNPROTECT(4);
+  return out;
+  RJ_CATCH
+  return R_NilValue;
+}
+
+// Labels of the arguments a traced value depends on (for error messages).
+SEXP rjc_tracer_sources(SEXP tr) {
+  RJ_TRY
+  GraphPtr g = tracer_graph(tr);
+  auto ks = param_ancestors(*g, tracer_id(tr));
+  auto ins = g->inputs();
+  SEXP out = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)ks.size()));
+  for (size_t i = 0; i < ks.size(); ++i) SET_STRING_ELT(out, i, Rf_mkChar(g->nodes[ins[ks[i]]].label.c_str()));
+  UNPROTECT(1);
+  return out;
+  RJ_CATCH
+  return R_NilValue;
+}
+
+// Calls a finished graph on R values: inlined into the innermost open trace
+// when any argument or captured value is traced, executed otherwise.
+SEXP rjc_graph_call(SEXP gptr, SEXP args, SEXP backend) {
+  RJ_TRY
+  GraphPtr sub = get_graph(gptr);
+  if ((size_t)Rf_xlength(args) != sub->params.size()) fail("internal", "graph call: wrong number of arguments");
+  Ctx c;
+  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) consider(c, VECTOR_ELT(args, i));
+  for (auto& cs : sub->capture_src)
+    if (!c.g || cs.outer->level > c.g->level) fail("internal", "graph call: captured value outside the calling trace");
+  if (!c.g) {
+    std::vector<BufferPtr> in;
+    for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) {
+      SEXP x = VECTOR_ELT(args, i);
+      in.push_back(is_array(x) ? array_buffer(x) : buffer_from_r(x, dtype_name(sub->type(sub->params[i]).dtype)));
+    }
+    auto res = compile(sub, str_arg(backend))->run(in);
+    SEXP out = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)res.size()));
+    for (size_t k = 0; k < res.size(); ++k) SET_VECTOR_ELT(out, k, new_array(res[k]));
+    UNPROTECT(1);
+    return out;
+  }
+  Builder b(*c.g);
+  std::vector<int> in;
+  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) {
+    int v = to_node(b, VECTOR_ELT(args, i));
+    const Type& want = sub->type(sub->params[i]);
+    if (b.type(v).dtype != want.dtype) v = b.convert(v, want.dtype);
+    if (b.type(v).shape != want.shape) v = b.reshape(v, want.shape);
+    in.push_back(v);
+  }
+  for (auto& cs : sub->capture_src) in.push_back(cs.outer == c.g.get() ? cs.id : c.g->capture(cs.outer, cs.id));
+  auto map = replay(b, *sub, in);
+  std::vector<int> ids;
+  for (int o : sub->outputs) ids.push_back(map[o]);
+  Graph unused;
+  return results_to_r(c, unused, ids);
+  RJ_CATCH
+  return R_NilValue;
+}
+
+SEXP rjc_compile(SEXP gptr, SEXP backend) {
+  RJ_TRY
+  return wrap_exe(compile(get_graph(gptr), str_arg(backend)));
+  RJ_CATCH
+  return R_NilValue;
+}
+
+// Runs an executable on a list of rj_arrays / R data (converted to the
+// parameter dtypes); returns a list of rj_arrays.
+SEXP rjc_run(SEXP eptr, SEXP args) {
+  RJ_TRY
+  ExecutablePtr e = get_exe(eptr);
+  const Graph& g = *e->graph;
+  std::vector<BufferPtr> in;
+  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) {
+    SEXP x = VECTOR_ELT(args, i);
+    DType want = g.type(g.params.at(i)).dtype;
+    if (is_array(x)) {
+      BufferPtr bp = array_buffer(x);
+      if (bp->dtype != want) {
+        Graph tmp;
+        Builder b(tmp);
+        bp = tmp.nodes[b.convert(b.constant(bp), want)].value;
+      }
+      in.push_back(bp);
+    } else {
+      in.push_back(buffer_from_r(x, dtype_name(want)));
+    }
+  }
+  auto res = e->run(in);
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)res.size()));
+  for (size_t k = 0; k < res.size(); ++k) SET_VECTOR_ELT(out, k, new_array(res[k]));
+  UNPROTECT(1);
+  return out;
+  RJ_CATCH
+  return R_NilValue;
+}
+
+SEXP rjc_exe_info(SEXP eptr) {
+  RJ_TRY
+  ExecutablePtr e = get_exe(eptr);
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 2));
+  SET_VECTOR_ELT(out, 0, Rf_mkString(e->backend.c_str()));
+  SET_VECTOR_ELT(out, 1, wrap_graph(e->graph));
+  UNPROTECT(1);
+  return out;
+  RJ_CATCH
+  return R_NilValue;
+}
+
+}  // extern "C"
