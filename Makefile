@@ -29,7 +29,8 @@ test: install
 
 # Regenerates NAMESPACE and man/ from the roxygen comments.
 document: deps
-	$(RSCRIPT) -e 'roxygen2::roxygenise(roclets = c("rd", "namespace", "collate"))'
+	$(RSCRIPT) -e 'roxygen2::roxygenise(roclets = c("rd", "namespace"))'
+	rm -f src/*.o src/*/*.o src/*/*/*.o src/*.so  # roxygen compiled without optimisation
 
 check: deps
 	rm -rf check && mkdir check

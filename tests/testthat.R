@@ -1,0 +1,4 @@
+library(testthat)
+library(rjax)
+
+test_check("rjax")
