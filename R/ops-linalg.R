@@ -132,7 +132,7 @@ determinant.rj_value <- function(x, logarithm = TRUE, ...) {
 #' @rdname rj-linalg
 #' @export
 norm <- function(x, type = c("O", "I", "F", "M", "2")) {
-  if (!is_rj_value(x)) return(base::norm(x, type))
+  if (!is_rj_value(x)) return(forward_to_base(base::norm, match.call(), parent.frame(), list(x = x)))
   type <- toupper(substr(type[[1L]], 1L, 1L))
   x <- float_of(x)
   if (length(x@shape) < 2L) x <- rj_reshape(x, c(length(x), 1L))

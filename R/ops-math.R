@@ -63,6 +63,16 @@ setMethod("!", "rj_value", function(x) rj_ew("not", x))
   gamma = "gamma", lgamma = "lgamma", digamma = "digamma", trigamma = "trigamma"
 )
 
+#' @rdname rj-ops
+#' @export
+setMethod("is.na", "rj_value", function(x) rj_ew("is_nan", x))
+#' @rdname rj-ops
+#' @export
+setMethod("is.nan", "rj_value", function(x) rj_ew("is_nan", x))
+#' @rdname rj-ops
+#' @export
+setMethod("is.finite", "rj_value", function(x) rj_ew("is_finite", x))
+
 #' Mathematical functions on rjax arrays
 #'
 #' R's `Math` group (`exp`, `log`, `sqrt`, `abs`, trigonometric and

@@ -221,12 +221,7 @@ setMethod("rep", "rj_value", function(x, ...) {
 #' @param nrow,ncol,byrow,dimnames As in [base::matrix()].
 #' @export
 matrix <- function(data = NA, nrow = 1, ncol = 1, byrow = FALSE, dimnames = NULL) {
-  if (!is_rj_value(data)) {  # base R, with nrow/ncol left missing where they were
-    args <- list(data = data, byrow = byrow, dimnames = dimnames)
-    if (!missing(nrow)) args$nrow <- nrow
-    if (!missing(ncol)) args$ncol <- ncol
-    return(do.call(base::matrix, args))
-  }
+  if (!is_rj_value(data)) return(forward_to_base(base::matrix, match.call(), parent.frame(), list(data = data)))
   n <- length(data)
   if (missing(nrow) && missing(ncol)) { nrow <- n; ncol <- 1L }
   else if (missing(nrow)) nrow <- ceiling(n / ncol)
@@ -290,7 +285,7 @@ outer <- function(X, Y, FUN = "*", ...) {
 #' @param names Unused.
 #' @export
 diag <- function(x = 1, nrow, ncol, names = TRUE) {
-  if (!is_rj_value(x)) return(base::diag(x, nrow, ncol, names))
+  if (!is_rj_value(x)) return(forward_to_base(base::diag, match.call(), parent.frame(), list(x = x)))
   s <- x@shape
   if (length(s) == 2L) {
     m <- min(s)

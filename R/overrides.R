@@ -20,6 +20,14 @@ rj_override_list <- function() {
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
 
+# Calls base R's version with the caller's arguments exactly as given (some
+# base functions look at nargs() or missing()), reusing values already forced.
+forward_to_base <- function(fun, call, env, forced) {
+  for (nm in names(forced)) if (!is.null(call[[nm]])) call[[nm]] <- forced[[nm]]
+  call[[1L]] <- fun
+  eval(call, env)
+}
+
 #' Is it a matrix or an array?
 #'
 #' Versions of [base::is.matrix()] and [base::is.array()] that also answer

@@ -61,8 +61,28 @@ call_traced <- function(f, args) {
       if (is.symbol(head) && as.character(head) %in% c("if", "while", "&&", "||")) {
         concretization_from_call(cl, sys.frames(), sys.calls())
       }
+      if (looks_like_s4_failure(conditionMessage(e))) unsupported_from_call(cl, conditionMessage(e))
     }
   )
+}
+
+# Messages base R gives when a function that does not know rjax meets a
+# tracer (an S4 object): they are turned into a classed error naming it.
+looks_like_s4_failure <- function(msg) {
+  pats <- c("type 'S4'", "type \\(S4\\)", "'S4'", "S4 object", "non-numeric argument",
+            "not interpretable as", "must be atomic", "no applicable method",
+            "cannot xtfrm", "not a vector", "invalid 'x' type")
+  any(vapply(pats, grepl, NA, x = msg))
+}
+
+unsupported_from_call <- function(cl, msg) {
+  fn <- if (is.call(cl) && is.symbol(cl[[1L]])) as.character(cl[[1L]]) else "an R function"
+  rj_abort("unsupported", paste0(
+    "`", fn, "()` does not work on traced rjax values (R said: ", msg, ").\n",
+    "i rjax traces R's arithmetic, Math and Summary groups, %*%, crossprod, solve, chol, ",
+    "determinant, diag, colSums/rowSums, `[`, `[<-`, rep, matrix, cbind/rbind, outer, ifelse; ",
+    "express the computation with these, or compute it outside the traced function."
+  ))
 }
 
 overlay_fn <- function(f) {

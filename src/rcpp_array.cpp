@@ -1,5 +1,7 @@
 // R glue for device arrays: external pointers, S4 objects and conversions.
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 #include "rcpp_glue.h"
 
@@ -131,7 +133,11 @@ BufferPtr buffer_from_r(SEXP x, const std::string& dtype_req) {
   auto b = make_buffer(d, r_shape(x));
   if (b->size() != n) fail("shape", "the dim attribute does not match the length of the data");
   auto fill = [&](auto* dst) {
-    if (type == REALSXP) copy_convert(REAL(x), dst, n);
+    if (type == REALSXP) {
+      copy_convert(REAL(x), dst, n);
+      for (int64_t i = 0; i < n; ++i)  // R's NA is a NaN payload: make it a plain NaN
+        if (dst[i] != dst[i]) dst[i] = std::numeric_limits<std::remove_pointer_t<decltype(dst)>>::quiet_NaN();
+    }
     else copy_convert(type == INTSXP ? INTEGER(x) : LOGICAL(x), dst, n);
   };
   switch (d) {

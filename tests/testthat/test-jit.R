@@ -1,0 +1,113 @@
+test_that("jit matches base R on the issue's example", {
+  set.seed(2)
+  Y <- matrix(rpois(50, 3), 10); M <- matrix(rnorm(50), 10)
+  f <- function(Y, M) sum(exp(M) - Y * M) + sum(crossprod(M))
+  jf <- jit(f)
+  expect_rj_equal(jf(Y, M), f(Y, M))
+  expect_rj_equal(jf(rj_array(Y), rj_array(M)), f(Y, M))
+})
+
+test_that("jit traces once per signature and then skips the R code", {
+  calls <- 0
+  f <- function(x) {
+    calls <<- calls + 1
+    x * 2
+  }
+  jf <- jit(f)
+  expect_rj_equal(jf(c(1, 2, 3)), c(2, 4, 6))
+  expect_rj_equal(jf(c(4, 5, 6)), c(8, 10, 12))
+  expect_equal(calls, 1)
+  jf(c(1, 2, 3, 4))                   # new shape: retrace
+  expect_equal(calls, 2)
+  jf(rj_array(c(1, 2, 3), dtype = "f32"))  # new dtype: retrace
+  expect_equal(calls, 3)
+  jf(rj_array(c(1, 2, 3), dtype = "f32"))
+  expect_equal(calls, 3)
+  expect_output(print(jf), "3 compiled signatures")
+})
+
+test_that("static arguments are part of the cache key and allow R control flow", {
+  calls <- 0
+  f <- function(x, power) {
+    calls <<- calls + 1
+    if (power > 1) x^power else -x
+  }
+  jf <- jit(f, static = "power")
+  expect_rj_equal(jf(c(1, 2), power = 3), c(1, 8))
+  expect_rj_equal(jf(c(1, 2), power = 0), c(-1, -2))
+  expect_rj_equal(jf(c(3, 4), power = 3), c(27, 64))
+  expect_equal(calls, 2)
+})
+
+test_that("non-array arguments are static automatically", {
+  f <- function(x, op) if (op == "exp") exp(x) else log(x)
+  jf <- jit(f)
+  expect_rj_equal(jf(c(1, 2), "exp"), exp(c(1, 2)))
+  expect_rj_equal(jf(c(1, 2), "log"), log(c(1, 2)))
+})
+
+test_that("pytrees: nested named lists in and out", {
+  f <- function(p, x) {
+    h <- tanh(x %*% p$layer1$w + p$layer1$b)
+    list(out = sum(h), parts = list(h = h, n = nrow(x)))
+  }
+  set.seed(3)
+  p <- list(layer1 = list(w = matrix(rnorm(6), 3), b = 0.1))
+  x <- matrix(rnorm(12), 4)
+  r <- jit(f)(p, x)
+  ref <- f(p, x)
+  expect_named(r, c("out", "parts"))
+  expect_rj_equal(r$out, ref$out)
+  expect_rj_equal(r$parts$h, ref$parts$h)
+  expect_rj_equal(r$parts$n, 4L)  # numeric R results come back as arrays
+})
+
+test_that("arguments are matched like a call of f", {
+  f <- function(a, b = 2, ...) a - b
+  jf <- jit(f)
+  expect_rj_equal(jf(b = 1, a = 5), 4)
+  expect_rj_equal(jf(5), 3)
+})
+
+test_that("jit results are rj_arrays and can be fed back", {
+  jf <- jit(function(x) x / 2)
+  r <- jf(jf(c(8, 4)))
+  expect_s4_class(r, "rj_array")
+  expect_rj_equal(r, c(2, 1))
+})
+
+test_that("jit inside jit inlines", {
+  inner <- jit(function(x) x * 3)
+  outer <- jit(function(x) inner(x) + 1)
+  expect_rj_equal(outer(c(1, 2)), c(4, 7))
+  ir <- make_ir(function(x) inner(x) + 1)(c(1, 2))
+  expect_match(format(ir), "mul")
+})
+
+test_that("values captured from the environment are constants of the trace", {
+  k <- 2
+  jf <- jit(function(x) x * k)
+  expect_rj_equal(jf(c(1, 2)), c(2, 4))
+  k <- 10                                   # the cached program keeps k = 2
+  expect_rj_equal(jf(c(1, 2)), c(2, 4))
+  expect_rj_equal(jit(function(x) x * k)(c(1, 2)), c(10, 20))
+})
+
+test_that("make_ir prints a readable typed program", {
+  f <- function(x) sum(exp(x) * 2)
+  ir <- make_ir(f)(rj_array(matrix(1, 116, 114), dtype = "f32"))
+  txt <- format(ir)
+  expect_match(txt, "a:f32\\[116,114\\]")
+  expect_match(txt, "b:f32\\[116,114\\] = exp a")
+  expect_match(txt, "reduce_sum")
+  expect_output(print(ir), "lambda")
+  expect_output(summary(ir), "3 operations")
+})
+
+test_that("tracing works with rjax only loaded (rjax::jit)", {
+  f <- function(M) sum(colSums(crossprod(M))) + sum(diag(tcrossprod(M))) + sum(ifelse(M > 0, M, 0))
+  environment(f) <- new.env(parent = baseenv())  # base versions would be found first
+  set.seed(4)
+  M <- matrix(rnorm(12), 4)
+  expect_rj_equal(rjax::jit(f)(M), f(M))
+})
