@@ -22,7 +22,7 @@ install: deps | $(LIB)
 	@echo "rjax installed into $(LIB)"
 
 demo: install
-	$(RSCRIPT) inst/demo/demo.R
+	$(RSCRIPT) inst/scripts/demo.R
 
 test: install
 	$(RSCRIPT) tools/run-tests.R
@@ -34,7 +34,7 @@ document: deps
 
 check: deps
 	rm -rf check && mkdir check
-	cd check && $(R) CMD build .. && _R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual rjax_*.tar.gz
+	cd check && $(R) CMD build .. && _R_SHLIB_STRIP_=true _R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual rjax_*.tar.gz
 
 clean:
 	rm -rf $(LIB) check src/*.o src/*/*.o src/*/*/*.o src/*.so

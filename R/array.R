@@ -154,10 +154,13 @@ setMethod("as.integer", "rj_value", function(x, ...) as.vector(x, "integer"))
 #' @export
 setMethod("as.logical", "rj_value", function(x, ...) as.vector(x, "logical"))
 
+#' @rdname rj_array-conversion
 #' @export
 setMethod("dim", "rj_value", function(x) rj_dims(x))
+#' @rdname rj_array-conversion
 #' @export
 setMethod("length", "rj_value", function(x) as.integer(prod(x@shape)))
+#' @rdname rj_array-conversion
 #' @export
 setMethod("is.numeric", "rj_value", function(x) x@dtype %in% c("f32", "f64", "i32"))
 

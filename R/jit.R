@@ -111,7 +111,7 @@ compile_traced <- function(f, args, static, backend) {
 print.rjax_jit <- function(x, ...) {
   a <- attr(x, "rjax")
   n <- length(ls(a$cache))
-  cat(sprintf("<rjax jit function: backend %s, %d compiled signature%s>\n", a$backend, n, if (n == 1L) "" else "s"))
+  cli::cat_line(sprintf("<rjax jit function: backend %s, %d compiled signature%s>", a$backend, n, if (n == 1L) "" else "s"))
   invisible(x)
 }
 

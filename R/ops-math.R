@@ -81,7 +81,6 @@ setMethod("is.finite", "rj_value", function(x) rj_ew("is_finite", x))
 #' @param x An rjax array.
 #' @param base Base of the logarithm.
 #' @param digits Only `0` is supported by `round()`.
-#' @param ... Unused.
 #' @name rj-math
 #' @return An `rj_array` (or a traced value).
 #' @examples

@@ -48,7 +48,8 @@ rj_concat_vectors <- function(parts) {
 #' `t()`, `aperm()`, `dim<-`, `[`, `[<-`, `c()`, `rep()`, `matrix()`,
 #' `cbind()`, `rbind()`, `outer()` and `diag()` follow base R. Indices must
 #' be known when tracing (R numbers or logicals, not traced values); use
-#' [where()] for value-dependent selection. `x[i] <- v` inside a traced
+#' [where()] for value-dependent selection. `rep()` takes `times`, `each`
+#' and `length.out` as in base R. `x[i] <- v` inside a traced
 #' function is a functional update: `x` is rebound, nothing is mutated.
 #' @param x,a,data,X,Y rjax arrays (or R data where base R is called).
 #' @param i,j Indices: positive or negative numbers, logicals, or missing.
@@ -187,7 +188,6 @@ setMethod("[<-", "rj_value", function(x, i, j, ..., value) {
 })
 
 #' @rdname rj-shape
-#' @param recursive,use.names Unused.
 #' @export
 setMethod("c", "rj_value", function(x, ...) {
   parts <- c(list(x), list(...))
@@ -196,7 +196,6 @@ setMethod("c", "rj_value", function(x, ...) {
 })
 
 #' @rdname rj-shape
-#' @param times,each,length.out As in [base::rep()].
 #' @export
 setMethod("rep", "rj_value", function(x, ...) {
   a <- list(...)
