@@ -216,12 +216,13 @@ int Builder::emit(int pid, std::vector<int> in, const Attrs& a) {
     fail("internal", p.name + " takes " + std::to_string(p.arity) + " inputs, got " + std::to_string(in.size()));
   std::vector<Type> types;
   types.reserve(in.size());
-  bool weak = !in.empty();
+  bool weak = (int)in.size() > p.n_control;
   bool all_const = true;
-  for (int v : in) {
+  for (size_t k = 0; k < in.size(); ++k) {
+    int v = in[k];
     if (v < 0 || v >= (int)g.nodes.size()) fail("internal", p.name + ": input id out of range");
     types.push_back(g.nodes[v].type);
-    weak = weak && g.nodes[v].type.weak;
+    if ((int)k >= p.n_control) weak = weak && g.nodes[v].type.weak;
     all_const = all_const && g.nodes[v].value != nullptr;
   }
   Type t = p.infer(types, a);
@@ -371,8 +372,12 @@ static const char* r_op_symbol(const std::string& p) {
   return it == m.end() ? p.c_str() : it->second;
 }
 
-// Shape of R's recycling of operands: arrays must agree; shorter vectors recycle.
+// Shape of R's recycling of operands: arrays must agree; shorter vectors
+// recycle; a zero-length operand makes the result zero-length (as in R,
+// where numeric(0) > 0 is logical(0)).
 static Shape recycle_shape(const std::vector<Type>& ts, const std::string& op) {
+  for (auto& t : ts)
+    if (t.size() == 0) return t.shape;
   const Type* arr = nullptr;
   int64_t longest = -1;
   Shape out;
@@ -394,9 +399,6 @@ static Shape recycle_shape(const std::vector<Type>& ts, const std::string& op) {
                         " is longer than the array [" + shape_str(arr->shape) + "]");
     out = arr->shape;
   }
-  for (auto& t : ts)
-    if (t.size() == 0 && shape_size(out) != 0)
-      fail("shape", "in '" + op + "', a zero-length operand meets one of length " + std::to_string(shape_size(out)));
   return out;
 }
 

@@ -457,7 +457,11 @@ PrimRegistration regs[] = {
     PrimRegistration(ew("ge", 2, infer_compare, k_ge, vjp_zero)),
     PrimRegistration(ew("and", 2, infer_logic, k_and, vjp_zero)),
     PrimRegistration(ew("or", 2, infer_logic, k_or, vjp_zero)),
-    PrimRegistration(ew("select", 3, infer_select, k_select, vjp_select)),
+    PrimRegistration([] {
+      PrimDef d = ew("select", 3, infer_select, k_select, vjp_select);
+      d.n_control = 1;  // ifelse(x > 0, 1, -1) is as weakly typed as 1 and -1
+      return d;
+    }()),
 };
 
 }  // namespace
