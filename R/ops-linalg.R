@@ -94,6 +94,7 @@ check_square <- function(a, what) {
 #' @rdname rj-linalg
 #' @export
 solve.rj_value <- function(a, b, ...) {
+  if (length(a@shape) < 2L) a <- rj_reshape(a, c(length(a), 1L))  # as base R's as.matrix(a)
   if (missing(b)) {
     a <- float_of(a)
     check_square(a, "a")

@@ -7,19 +7,23 @@ rj_reduce <- function(prim, x, axes) {
   rj_bind(prim, list(x), list(ints = axes))
 }
 
-# sum of integers stays integer (as in R); bool counts as integer.
+# sum of integers stays integer (as in R); bool counts as integer. R data
+# among the arguments is reduced by base R and stays a weakly typed number,
+# so that min(x, 0) keeps an f32 x in f32.
 summary_one <- function(g, x) {
   if (!is_rj_value(x)) {
     check_operand(x, g)
-    x <- rj_array(x)
+    return(get(g, envir = baseenv())(x))
   }
   switch(g,
     sum = rj_reduce("reduce_sum", x, NULL),
     prod = rj_reduce("reduce_prod", if (x@dtype %in% c("f32", "f64")) x else as_dtype(x, "f64"), NULL),
     max = rj_reduce("reduce_max", x, NULL),
     min = rj_reduce("reduce_min", x, NULL),
-    any = rj_reduce("reduce_max", as_dtype(x, "bool"), NULL) > 0L,
-    all = rj_reduce("reduce_min", as_dtype(x, "bool"), NULL) > 0L,
+    # Counts rather than max/min, whose identities (-Inf, Inf) an empty
+    # bool array cannot hold: all(logical(0)) is TRUE.
+    any = rj_reduce("reduce_sum", as_dtype(x, "bool"), NULL) > 0L,
+    all = rj_reduce("reduce_sum", !as_dtype(x, "bool"), NULL) == 0L,
     rj_unsupported(g)
   )
 }

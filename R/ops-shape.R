@@ -121,13 +121,15 @@ normalize_index <- function(i, n, what = "subscript") {
   as.integer(i) - 1L
 }
 
+is_missing_index <- function(i) is.symbol(i) && identical(as.character(i), "")
+
 index_lists <- function(x, idx, nidx) {
   shape <- x@shape
-  if (nidx == 1L) return(list(normalize_index(idx[[1L]], length(x))))
-  if (nidx != length(shape)) rj_abort("index", sprintf("incorrect number of dimensions: %d indices for an array of shape [%s]", nidx, paste(shape, collapse = ",")))
+  extents <- if (nidx == 1L) length(x) else shape
+  if (nidx != 1L && nidx != length(shape)) rj_abort("index", sprintf("incorrect number of dimensions: %d indices for an array of shape [%s]", nidx, paste(shape, collapse = ",")))
   lapply(seq_len(nidx), function(d) {
-    if (is.symbol(idx[[d]]) && identical(as.character(idx[[d]]), "")) seq_len(shape[[d]]) - 1L
-    else normalize_index(idx[[d]], shape[[d]])
+    if (is_missing_index(idx[[d]])) seq_len(extents[[d]]) - 1L
+    else normalize_index(idx[[d]], extents[[d]])
   })
 }
 
@@ -139,9 +141,9 @@ collect_indices <- function(env, n) {
   for (k in seq_len(min(n, 2L))) {
     out[k] <- list(if (eval(call("missing", as.name(nms[[k]])), env)) quote(expr = ) else get(nms[[k]], envir = env))
   }
-  if (n > 2L) {
-    dots <- eval(quote(list(...)), env)
-    out[3:n] <- dots
+  for (k in seq_len(max(n - 2L, 0L))) {  # ..k, one at a time: some may be missing
+    dk <- as.name(paste0("..", k))
+    out[2L + k] <- list(if (eval(call("missing", dk), env)) quote(expr = ) else eval(dk, env))
   }
   out
 }
@@ -152,6 +154,7 @@ setMethod("[", "rj_value", function(x, i, j, ..., drop = TRUE) {
   nidx <- nargs() - 1L - !missing(drop)
   if (nidx == 0L) return(x)
   idx <- collect_indices(environment(), nidx)
+  if (nidx == 1L && is_missing_index(idx[[1L]])) return(x)  # x[] is x
   lists <- index_lists(x, idx, nidx)
   src <- if (nidx == 1L) rj_reshape(x, length(x)) else x
   out <- rj_gather(src, lists)
@@ -166,7 +169,6 @@ setMethod("[", "rj_value", function(x, i, j, ..., drop = TRUE) {
 setMethod("[<-", "rj_value", function(x, i, j, ..., value) {
   nidx <- nargs() - 2L
   idx <- collect_indices(environment(), nidx)
-  lists <- index_lists(x, idx, nidx)
   v <- if (is_rj_value(value)) value else as_rj(value, x@dtype)
   if (v@dtype != x@dtype) {
     if (v@dtype %in% c("f32", "f64") && x@dtype %in% c("f32", "f64")) {
@@ -174,6 +176,13 @@ setMethod("[<-", "rj_value", function(x, i, j, ..., value) {
     }
     v <- as_dtype(v, x@dtype)
   }
+  # x[mask] <- value with a bool array mask covering x and one value is an
+  # element-wise choice: it needs no known index, so it works on traced masks.
+  mask <- if (nidx == 1L && !is_missing_index(idx[[1L]])) idx[[1L]]
+  if (is_rj_value(mask) && mask@dtype == "bool" && length(mask) == length(x) && length(v) == 1L) {
+    return(where(rj_reshape(mask, x@shape), rj_reshape(v, integer()), x))
+  }
+  lists <- index_lists(x, idx, nidx)
   sel <- lengths(lists)
   n <- prod(sel)
   if (length(v) == 1L) v <- rj_reshape(v, integer())
@@ -195,16 +204,20 @@ setMethod("c", "rj_value", function(x, ...) {
   rj_concat_vectors(parts)
 })
 
+# rep()'s arguments after x, matched as base R matches them.
+rep_args <- function(times = 1L, length.out = NA, each = 1L) {
+  list(times = times, length.out = length.out, each = each)
+}
+
 #' @rdname rj-shape
 #' @export
 setMethod("rep", "rj_value", function(x, ...) {
-  a <- list(...)
-  names(a)[names(a) == ""][1] <- "times"
-  times <- if (is.null(a$times)) 1L else a$times
-  each <- if (is.null(a$each)) 1L else a$each
+  a <- rep_args(...)
+  times <- a$times
+  each <- a$each
   n <- length(x)
   v <- rj_reshape(x, n)
-  if (is.null(a$length.out) && length(times) == 1L) {
+  if (is.na(a$length.out[1L]) && length(times) == 1L) {
     # Fusable forms: each = k stretches a new leading axis, times = k a trailing one.
     if (each > 1L) v <- rj_reshape(rj_broadcast(rj_reshape(v, c(1L, n)), c(each, n)), each * n)
     m <- length(v)
@@ -279,6 +292,10 @@ outer <- function(X, Y, FUN = "*", ...) {
   if (!is_rj_value(r)) r <- as_rj(r)
   rj_reshape(r, c(dX, dY))
 }
+
+#' @rdname rj-shape
+#' @export
+`%o%` <- function(X, Y) outer(X, Y)
 
 #' @rdname rj-shape
 #' @param names Unused.

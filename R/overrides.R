@@ -6,7 +6,7 @@
 
 rj_override_names <- c(
   "crossprod", "tcrossprod", "colSums", "rowSums", "colMeans", "rowMeans",
-  "diag", "ifelse", "pmax", "pmin", "matrix", "cbind", "rbind", "outer", "norm",
+  "diag", "ifelse", "pmax", "pmin", "matrix", "cbind", "rbind", "outer", "%o%", "norm",
   "is.matrix", "is.array"
 )
 

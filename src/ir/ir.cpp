@@ -216,12 +216,13 @@ int Builder::emit(int pid, std::vector<int> in, const Attrs& a) {
     fail("internal", p.name + " takes " + std::to_string(p.arity) + " inputs, got " + std::to_string(in.size()));
   std::vector<Type> types;
   types.reserve(in.size());
-  bool weak = !in.empty();
+  bool weak = (int)in.size() > p.n_control;
   bool all_const = true;
-  for (int v : in) {
+  for (size_t k = 0; k < in.size(); ++k) {
+    int v = in[k];
     if (v < 0 || v >= (int)g.nodes.size()) fail("internal", p.name + ": input id out of range");
     types.push_back(g.nodes[v].type);
-    weak = weak && g.nodes[v].type.weak;
+    if ((int)k >= p.n_control) weak = weak && g.nodes[v].type.weak;
     all_const = all_const && g.nodes[v].value != nullptr;
   }
   Type t = p.infer(types, a);
@@ -371,8 +372,12 @@ static const char* r_op_symbol(const std::string& p) {
   return it == m.end() ? p.c_str() : it->second;
 }
 
-// Shape of R's recycling of operands: arrays must agree; shorter vectors recycle.
+// Shape of R's recycling of operands: arrays must agree; shorter vectors
+// recycle; a zero-length operand makes the result zero-length (as in R,
+// where numeric(0) > 0 is logical(0)).
 static Shape recycle_shape(const std::vector<Type>& ts, const std::string& op) {
+  for (auto& t : ts)
+    if (t.size() == 0) return t.shape;
   const Type* arr = nullptr;
   int64_t longest = -1;
   Shape out;
@@ -394,35 +399,23 @@ static Shape recycle_shape(const std::vector<Type>& ts, const std::string& op) {
                         " is longer than the array [" + shape_str(arr->shape) + "]");
     out = arr->shape;
   }
-  for (auto& t : ts)
-    if (t.size() == 0 && shape_size(out) != 0)
-      fail("shape", "in '" + op + "', a zero-length operand meets one of length " + std::to_string(shape_size(out)));
   return out;
 }
 
 // Brings v to shape s by R recycling: scalars stay rank 0 (implicit
-// broadcast), a vector whose length is the product of the leading dims of s
-// broadcasts along the trailing ones (a length-n vector over an n x p matrix).
+// broadcast); a vector whose length n divides the output's length repeats
+// along a new trailing axis ([n] -> [n, total / n] -> s), which covers a
+// length-nrow vector over a matrix as well as a shorter vector over a longer one.
 static int recycle_to(Builder& b, int v, const Shape& s, const std::string& op) {
   const Type& t = b.type(v);
   if (t.shape == s) return v;
   int64_t n = t.size(), total = shape_size(s);
   if (n == 1) return b.reshape(v, {});
   if (n == total) return b.reshape(v, s);
-  int64_t prefix = 1;
-  for (size_t k = 0; k < s.size(); ++k) {
-    prefix *= s[k];
-    if (prefix == n) {
-      Shape mid(s.size(), 1);
-      for (size_t j = 0; j <= k; ++j) mid[j] = s[j];
-      return b.broadcast_to(b.reshape(v, mid), s);
-    }
-  }
   if (total % n != 0)
     fail("shape", "in '" + op + "', longer object length (" + std::to_string(total) +
                       ") is not a multiple of shorter object length (" + std::to_string(n) + ")");
-  fail("shape", "in '" + op + "', recycling a length-" + std::to_string(n) + " vector over shape [" + shape_str(s) +
-                    "] is not supported under rjax; build the operand explicitly with rep() or matrix()");
+  return b.reshape(b.broadcast_to(b.reshape(v, {n, 1}), {n, total / n}), s);
 }
 
 int r_elementwise(Builder& b, const std::string& p, std::vector<int> in) {
@@ -442,10 +435,12 @@ int r_elementwise(Builder& b, const std::string& p, std::vector<int> in) {
   DType target;
   if (in.size() == 1) {
     target = ts[0].dtype;
-    bool math = !op_in(p, {"neg", "abs", "sign", "not", "is_nan", "is_finite", "floor", "ceiling", "round", "trunc", "convert"});
+    // As in R, only -x and abs(x) keep integers integer (sign, floor, round,
+    // ... of an integer are double); a bool operand counts as integer.
+    bool math = !op_in(p, {"neg", "abs", "not", "is_nan", "is_finite", "convert"});
     if (p == "not") target = DType::b8;
     else if (math && !is_float(target)) target = DType::f64;
-    else if (op_in(p, {"neg", "abs", "sign"}) && target == DType::b8) target = DType::i32;
+    else if (op_in(p, {"neg", "abs"}) && target == DType::b8) target = DType::i32;
     int x = b.convert(in[0], target);
     return b.emit(p, {x});
   }

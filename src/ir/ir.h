@@ -141,6 +141,9 @@ struct PrimDef {
   bool elementwise = false; // fusable per-element computation
   bool foldable = true;     // may be evaluated at build time on constants
   std::string (*print_attrs)(const Attrs&) = nullptr;
+  // Leading inputs that do not carry the value (select's predicate): the
+  // output is weakly typed when all the other inputs are.
+  int n_control = 0;
 };
 
 int register_prim(PrimDef def);  // returns the primitive's id
