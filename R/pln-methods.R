@@ -32,10 +32,11 @@ NULL
 #' @rdname pln-methods
 #' @export
 print.pln_fit <- function(x, ...) {
-  cli::cli_text("Poisson log-normal fit: {x$n} samples, {x$p} species, {x$d} covariate{?s}")
-  cli::cli_text("log-likelihood (ELBO) {format(x$loglik, nsmall = 2)}, {x$n_iter} iterations ",
-                "({if (x$converged) 'converged' else 'not converged'}, {format(round(x$seconds, 2))} s, ",
-                "{x$control$dtype}, backend {x$control$backend})")
+  cli::cat_line(cli::format_inline("Poisson log-normal fit: {x$n} samples, {x$p} species, {x$d} covariate{?s}"))
+  cli::cat_line(cli::format_inline(
+    "log-likelihood (ELBO) {format(x$loglik, nsmall = 2)}, {x$n_iter} iterations ",
+    "({if (x$converged) 'converged' else 'not converged'}, {format(round(x$seconds, 2))} s, ",
+    "{x$control$dtype}, backend {x$control$backend})"))
   invisible(x)
 }
 

@@ -131,9 +131,12 @@ pln_elbo_profiled <- function(M, S, B, Sigma, Y, X, O) {
 
 # One iteration: an optimiser step on (M, S) for -ELBO at the current
 # (B, Omega), then the closed forms. Returns the new state and the ELBO.
+# The loss is -ELBO / (n p): RAdam's first (unrectified) steps are plain
+# momentum steps of size lr * gradient, so the scale must not grow with the data.
 pln_step_fn <- function(opt) {
-  loss_grad <- value_and_grad(function(M, S, B, Omega, Y, X, O) -pln_elbo_fixed(M, S, B, Omega, Y, X, O),
-                              wrt = c("M", "S"))
+  loss_grad <- value_and_grad(function(M, S, B, Omega, Y, X, O) {
+    -pln_elbo_fixed(M, S, B, Omega, Y, X, O) / length(Y)
+  }, wrt = c("M", "S"))
   function(st, data) {
     Omega <- solve(st$Sigma)
     vg <- loss_grad(st$M, st$S, st$B, Omega, data$Y, data$X, data$O)
