@@ -84,7 +84,9 @@ vjp_call <- function(f, args, wrt, has_aux, with_value) {
     if (!n_leaves[[k]]) rj_abort("grad", sprintf("argument `%s` has no arrays to differentiate", nms[[k]]))
   }
   owner <- rep(seq_along(args), n_leaves)
-  wrt_params <- which(owner %in% widx) - 1L
+  # In the order of `wrt` (not of the arguments): the gradients come back in
+  # this order and are split per wrt argument below.
+  wrt_params <- unlist(lapply(widx, function(k) which(owner == k))) - 1L
   wrapped <- function(...) {
     res <- overlay_fn(f)(...)
     if (has_aux) {

@@ -200,6 +200,7 @@ setMethod("c", "rj_value", function(x, ...) {
 #' @export
 setMethod("rep", "rj_value", function(x, ...) {
   a <- list(...)
+  if (is.null(names(a))) names(a) <- rep("", length(a))  # rep(x, 3): no names at all
   names(a)[names(a) == ""][1] <- "times"
   times <- if (is.null(a$times)) 1L else a$times
   each <- if (is.null(a$each)) 1L else a$each
@@ -290,7 +291,15 @@ outer <- function(X, Y, FUN = "*", ...) {
 #' @param names Unused.
 #' @export
 diag <- function(x = 1, nrow, ncol, names = TRUE) {
-  if (!is_rj_value(x)) return(base::diag(x, nrow, ncol, names))
+  if (!is_rj_value(x)) {
+    # Pass on only the arguments given: base::diag() looks at nargs() and
+    # missing(), so diag(3) must reach it as diag(3), not diag(3, nrow, ncol).
+    args <- list(x = x)
+    if (!missing(nrow)) args$nrow <- nrow
+    if (!missing(ncol)) args$ncol <- ncol
+    if (!missing(names)) args$names <- names
+    return(do.call(base::diag, args))
+  }
   s <- x@shape
   if (length(s) == 2L) {
     m <- min(s)
