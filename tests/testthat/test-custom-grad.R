@@ -95,3 +95,12 @@ test_that("custom_vjp reports malformed fwd/bwd with classed errors", {
   bad_shape <- custom_vjp(function(x) sum(x), fwd = function(x) list(sum(x), NULL), bwd = function(r, g) list(c(g, g, g)))
   expect_error(grad(bad_shape)(c(1, 2)), class = "rjax_grad_error")
 })
+
+test_that("custom_vjp rejects closures over traced values with a classed error", {
+  outer <- function(x) {
+    h <- custom_vjp(function(y) y * x, fwd = function(y) list(y * x, NULL), bwd = function(r, g) list(g))
+    sum(h(x))
+  }
+  expect_error(grad(outer)(c(1, 2)), class = "rjax_grad_error")
+  expect_error(grad(outer)(c(1, 2)), "as arguments")
+})

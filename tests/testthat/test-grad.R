@@ -199,3 +199,13 @@ test_that("a function that does not depend on wrt has a zero gradient", {
   f <- function(x, y) sum(y^2)
   expect_rj_equal(grad(f)(c(1, 2), c(3, 4)), c(0, 0))
 })
+
+test_that("f32 gradients keep the dtype and agree with f64", {
+  set.seed(5)
+  f <- function(a, x) sum(tanh(x %*% a)^2) + sum(log(abs(a) + 1))
+  a <- matrix(rnorm(6), 3); x <- matrix(rnorm(12), 4)
+  g64 <- grad(f)(a, x)
+  g32 <- grad(f)(rj_array(a, dtype = "f32"), rj_array(x, dtype = "f32"))
+  expect_equal(dtype(g32), "f32")
+  expect_equal(as_r(g32), as_r(g64), tolerance = 1e-5)
+})
