@@ -116,7 +116,6 @@ custom_vjp_call <- function(f, fwd, bwd, args) {
   res_leaves <- lapply(seq_along(info_fwd$out_dtypes)[-1L], function(k) shaped_zeros(info_fwd, k))
   g0 <- shaped_zeros(info_f, 1L)
   arg_leaves <- tr_f$in_leaves
-  nms <- names(args) %||% rep("", length(args))
   bwd_flat <- function(res, g) {
     cts <- bwd(tree_unflatten(res_def, res), g)
     if (!is.list(cts) || length(cts) != length(args)) {
@@ -133,6 +132,8 @@ custom_vjp_call <- function(f, fwd, bwd, args) {
       for (k in seq_along(want)) {
         w <- want[[k]]
         ct <- if (is.null(got)) shaped_zeros_like(w) else got[[k]]
+        # R does not tell a length-1 vector from a scalar (nor a plain
+        # vector from a 1-d array): reshape those, reject other mismatches.
         if (!identical(leaf_shape(ct), leaf_shape(w)) && length(ct) == length(w) && length(leaf_shape(ct)) <= 1L &&
             length(leaf_shape(w)) <= 1L) {
           ct <- rj_reshape(as_rj(ct, dtype(w)), leaf_shape(w))
