@@ -13,6 +13,7 @@
 //   neg(neg(x)), log(exp(x))            -> x
 //   x * 1, x / 1, x + 0, x - 0          -> x
 //   x * 0                               -> 0 (see "NaN semantics" below)
+//   x * -1 -> -x,  x + (-y) -> x - y,  x - (-y) -> x + y   (exact in IEEE arithmetic)
 //   uniform constant operand (every element equal) of an element-wise op
 //                                       -> rank-0 scalar constant (implicit broadcast)
 //   sum(diag(op(A) %*% op(B)))          -> sum(A * t(B)) (flags equal) or sum(A * B)
@@ -158,15 +159,20 @@ int rewrite(Builder& b, const Node& n, std::vector<int> in) {
       if (b.is_const_value(y, 1) && keeps_shape(x)) return x;
       if (b.is_const_value(x, 1) && keeps_shape(y)) return y;
       if (flt && (b.is_const_value(x, 0) || b.is_const_value(y, 0))) return b.full(0, n.type);
+      if (b.is_const_value(y, -1) && keeps_shape(x)) return b.neg(x);
+      if (b.is_const_value(x, -1) && keeps_shape(y)) return b.neg(y);
     }
     if (n.prim == I.div && b.is_const_value(y, 1) && keeps_shape(x)) return x;
     if (n.prim == I.add) {
       if (b.is_const_value(y, 0) && keeps_shape(x)) return x;
       if (b.is_const_value(x, 0) && keeps_shape(y)) return y;
+      if (node(y).prim == I.neg) return b.sub(x, node(y).in[0]);
+      if (node(x).prim == I.neg) return b.sub(y, node(x).in[0]);
     }
     if (n.prim == I.sub) {
       if (b.is_const_value(y, 0) && keeps_shape(x)) return x;
       if (b.is_const_value(x, 0) && keeps_shape(y)) return b.neg(y);
+      if (node(y).prim == I.neg) return b.add(x, node(y).in[0]);
     }
   }
   return b.emit(n.prim, in, n.attrs);

@@ -37,6 +37,15 @@ test_that("transposes, reshapes, converts, log(exp()) and neutral elements are r
   expect_false(has_op(graph_of(a, list(x), "optimize"), "convert"))
 })
 
+test_that("products by -1 and additions of negations become neg / sub / add", {
+  x <- c(1, 2); y <- c(5, 7)
+  f <- function(x, y) sum((x * -1) * 3 + (-y)) + sum(x - (-y))
+  g <- graph_of(f, list(x, y), "optimize")
+  expect_false(grepl("mul .* -1", .Call(rjax:::C_rjc_graph_print, g)))
+  expect_rj_equal(jit(f)(x, y), f(x, y))
+  check_grads(f, list(x, y), order = 1, label = "neg rewrites")
+})
+
 test_that("x * 0 becomes 0 (documented: as JAX's symbolic zeros)", {
   f <- function(x) sum(exp(x) * 0) + sum(x)
   g <- graph_of(f, list(c(1, 2)), "optimize")
