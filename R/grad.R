@@ -15,6 +15,16 @@
 #' `abs(x)` has gradient `sign(x)` (0 at 0), `pmax(x, y)` splits the
 #' gradient evenly on ties, `round()`, `floor()`, `sign()` have gradient 0.
 #'
+#' Use [stop_gradient()] to treat a value as a constant, and [custom_vjp()]
+#' to give a function your own gradient rule.
+#'
+#' Compiled programs (from [jit()], and what [make_ir()] prints) are
+#' simplified after differentiation: dead code is dropped, common
+#' subexpressions shared, constants folded, and algebraic identities applied
+#' (`t(t(x))` is `x`, `sum(diag(A %*% B))` is `sum(A * t(B))`, `log(exp(x))`
+#' is `x`, `x * 1` is `x`). Like JAX's symbolic zeros, `x * 0` is
+#' simplified to `0` even where `x` is `Inf` or `NaN`.
+#'
 #' @param f A function returning a float scalar (or, with `has_aux = TRUE`,
 #'   a list whose first element is that scalar and whose second is passed
 #'   through).
@@ -84,7 +94,9 @@ vjp_call <- function(f, args, wrt, has_aux, with_value) {
     if (!n_leaves[[k]]) rj_abort("grad", sprintf("argument `%s` has no arrays to differentiate", nms[[k]]))
   }
   owner <- rep(seq_along(args), n_leaves)
-  wrt_params <- which(owner %in% widx) - 1L
+  # In the order of `wrt` (not of the arguments): the gradients come back in
+  # this order and are split per wrt argument below.
+  wrt_params <- unlist(lapply(widx, function(k) which(owner == k))) - 1L
   wrapped <- function(...) {
     res <- overlay_fn(f)(...)
     if (has_aux) {

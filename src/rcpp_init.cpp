@@ -15,6 +15,8 @@ SEXP rjc_graph_finish(SEXP, SEXP);
 SEXP rjc_graph_close(SEXP);
 SEXP rjc_graph_optimize(SEXP);
 SEXP rjc_graph_vjp(SEXP, SEXP);
+SEXP rjc_graph_pass(SEXP, SEXP);
+SEXP rjc_custom_vjp_call(SEXP, SEXP, SEXP, SEXP);
 SEXP rjc_graph_print(SEXP);
 SEXP rjc_graph_verify(SEXP);
 SEXP rjc_graph_info(SEXP);
@@ -32,6 +34,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_graph_vjp, 2),     ENTRY(rjc_graph_print, 1), ENTRY(rjc_graph_verify, 1),
     ENTRY(rjc_graph_info, 1),    ENTRY(rjc_graph_call, 3),  ENTRY(rjc_tracer_sources, 1),
     ENTRY(rjc_compile, 2),       ENTRY(rjc_run, 2),         ENTRY(rjc_exe_info, 1),
+    ENTRY(rjc_graph_pass, 2),    ENTRY(rjc_custom_vjp_call, 4),
     {NULL, NULL, 0}};
 
 void R_init_rjax(DllInfo* dll) {

@@ -149,6 +149,57 @@ SEXP rjc_graph_optimize(SEXP gptr) {
   return R_NilValue;
 }
 
+// One pass by name ("dce", "simplify", "optimize"): lets tests compare the
+// program before and after simplification.
+SEXP rjc_graph_pass(SEXP gptr, SEXP name) {
+  RJ_TRY
+  std::string p = str_arg(name);
+  const Graph& g = *get_graph(gptr);
+  GraphPtr r = p == "dce" ? dce(g) : p == "simplify" ? simplify(g) : p == "optimize" ? optimize(g) : nullptr;
+  if (!r) fail("internal", "unknown pass '" + p + "'");
+  r->closed = true;
+  return wrap_graph(r);
+  RJ_CATCH
+  return R_NilValue;
+}
+
+// Records a call of a custom_vjp function in the innermost open trace among
+// `args`: a custom_vjp_call node owning the traced graphs of f, fwd and bwd
+// (see src/prims/custom.cpp). Returns a list with the result's tracer.
+SEXP rjc_custom_vjp_call(SEXP fptr, SEXP fwdptr, SEXP bwdptr, SEXP args) {
+  RJ_TRY
+  GraphPtr f = get_graph(fptr), fwd = get_graph(fwdptr), bwd = get_graph(bwdptr);
+  for (const GraphPtr& s : {f, fwd, bwd})
+    if (!s->captures.empty())
+      fail("grad", "custom_vjp: f, fwd and bwd must not use traced values from outside (closures over a value "
+                   "being traced); pass such values as arguments");
+  if (f->outputs.size() != 1) fail("grad", "custom_vjp: f must return a single array");
+  if ((size_t)Rf_xlength(args) != f->params.size()) fail("internal", "custom_vjp: wrong number of arguments");
+  Ctx c;
+  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) consider(c, VECTOR_ELT(args, i));
+  if (!c.g) fail("internal", "custom_vjp_call outside a trace");
+  Builder b(*c.g);
+  Node n;
+  n.prim = prim_id("custom_vjp_call");
+  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) {
+    int v = to_node(b, VECTOR_ELT(args, i));
+    const Type want = f->type(f->params[i]);
+    if (b.type(v).dtype != want.dtype) v = b.convert(v, want.dtype);
+    if (b.type(v).shape != want.shape) v = b.reshape(v, want.shape);
+    n.in.push_back(v);
+  }
+  n.sub = {f, fwd, bwd};
+  n.type = f->type(f->outputs[0]);
+  n.type.weak = false;
+  n.attrs.dtype = n.type.dtype;
+  n.attrs.shape = n.type.shape;
+  c.g->nodes.push_back(std::move(n));
+  Graph unused;
+  return results_to_r(c, unused, {(int)c.g->nodes.size() - 1});
+  RJ_CATCH
+  return R_NilValue;
+}
+
 SEXP rjc_graph_vjp(SEXP gptr, SEXP wrt) {
   RJ_TRY
   std::vector<int> w;
@@ -236,7 +287,9 @@ SEXP rjc_graph_call(SEXP gptr, SEXP args, SEXP backend) {
       SEXP x = VECTOR_ELT(args, i);
       in.push_back(is_array(x) ? array_buffer(x) : buffer_from_r(x, dtype_name(sub->type(sub->params[i]).dtype)));
     }
-    auto res = compile(sub, str_arg(backend))->run(in);
+    // Optimised first: the graph may hold nodes only the simplifier removes
+    // (custom_vjp_call, stop_gradient).
+    auto res = compile(optimize(*sub), str_arg(backend))->run(in);
     SEXP out = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)res.size()));
     for (size_t k = 0; k < res.size(); ++k) SET_VECTOR_ELT(out, k, new_array(res[k]));
     UNPROTECT(1);

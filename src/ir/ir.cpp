@@ -201,7 +201,7 @@ int Builder::constant(BufferPtr value, bool weak) {
 
 int Builder::scalar(double v, DType d) { return constant(scalar_buffer(d, v)); }
 
-int Builder::full(double v, const Type& like) {
+int Builder::full(double v, Type like) {
   int s = scalar(v, like.dtype);
   return like.shape.empty() ? s : broadcast_to(s, like.shape);
 }
@@ -272,15 +272,15 @@ int Builder::convert(int a, DType d) {
   return emit("convert", {a}, at);
 }
 
-int Builder::reshape(int a, const Shape& s) {
+int Builder::reshape(int a, Shape s) {
   if (type(a).shape == s) return a;
   Attrs at;
   at.shape = s;
   return emit("reshape", {a}, at);
 }
 
-int Builder::broadcast_to(int a, const Shape& s) {
-  const Shape& from = type(a).shape;
+int Builder::broadcast_to(int a, Shape s) {
+  const Shape from = type(a).shape;
   if (from == s) return a;
   Attrs at;
   at.shape = s;
@@ -297,8 +297,8 @@ int Builder::sum(int a, std::vector<int64_t> axes) {
   return emit("reduce_sum", {a}, at);
 }
 
-int Builder::sum_to_shape(int a, const Shape& s) {
-  const Shape& from = type(a).shape;
+int Builder::sum_to_shape(int a, Shape s) {
+  const Shape from = type(a).shape;
   if (from == s) return a;
   if (s.empty()) {
     std::vector<int64_t> all(from.size());

@@ -170,20 +170,22 @@ struct Builder {
   int emit(int prim_id, std::vector<int> in, const Attrs& a = {});
   int constant(BufferPtr value, bool weak = false);
   int scalar(double v, DType d);               // rank-0 constant
-  int full(double v, const Type& like);         // constant of a type (broadcast scalar)
+  int full(double v, Type like);               // constant of a type (broadcast scalar)
   int zeros_like(int v) { return full(0, type(v)); }
 
-  // Exact-shape helpers used by VJP rules and passes.
+  // Exact-shape helpers used by VJP rules and passes. Shapes and types are
+  // taken by value: a reference into g.nodes (b.type(v).shape) would dangle
+  // as soon as emit() grows the node vector.
   int add(int a, int b);
   int sub(int a, int b);
   int mul(int a, int b);
   int div(int a, int b);
   int neg(int a);
   int convert(int a, DType d);
-  int reshape(int a, const Shape& s);
-  int broadcast_to(int a, const Shape& s);   // numpy-style on column-major dims
+  int reshape(int a, Shape s);
+  int broadcast_to(int a, Shape s);   // numpy-style on column-major dims
   int sum(int a, std::vector<int64_t> axes); // drops the axes
-  int sum_to_shape(int a, const Shape& s);   // inverse of broadcast_to
+  int sum_to_shape(int a, Shape s);   // inverse of broadcast_to
   int transpose(int a, std::vector<int64_t> perm);
   int matmul(int a, int b, bool ta = false, bool tb = false);
   int select(int pred, int a, int b);

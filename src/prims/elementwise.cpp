@@ -2,6 +2,7 @@
 // select and convert. Operands have the output's shape or are rank-0 scalars
 // (implicit broadcast). Each definition holds its type rule, interpreter
 // kernel and VJP rule.
+#include <cstring>
 #include <limits>
 
 #include "prim_util.h"
@@ -143,6 +144,11 @@ ANY_UNARY(k_neg, (T)(-x))
 ANY_UNARY(k_abs, x < 0 ? (T)(-x) : x)
 ANY_UNARY(k_sign, (T)(x != x ? x : (x > 0) - (x < 0)))
 #undef ANY_UNARY
+
+// stop_gradient: the identity on values; its VJP gives no cotangent.
+void k_identity(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
+  if (out.nbytes()) std::memcpy(out.data, in[0]->data, out.nbytes());
+}
 
 void k_not(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
   map1<uint8_t, uint8_t>(*in[0], out, [](uint8_t x) { return !x; });
@@ -432,6 +438,11 @@ PrimRegistration regs[] = {
     PrimRegistration(ew("round", 1, infer_unary_float, k_round, vjp_zero)),
     PrimRegistration(ew("trunc", 1, infer_unary_float, k_trunc, vjp_zero)),
     PrimRegistration(ew("not", 1, infer_unary_bool, k_not, vjp_zero)),
+    // stop_gradient must reach the VJP transform: building graphs keeps it
+    // (only a constant input folds, harmless since constants have no
+    // gradient); the simplifier removes it in optimize() only, after every
+    // nested grad has seen it.
+    PrimRegistration(ew("stop_gradient", 1, infer_unary_same, k_identity, vjp_zero)),
     PrimRegistration(ew("is_nan", 1, infer_unary_bool, k_is_nan, vjp_zero)),
     PrimRegistration(ew("is_finite", 1, infer_unary_bool, k_is_finite, vjp_zero)),
     PrimRegistration([] {

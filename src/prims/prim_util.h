@@ -64,8 +64,7 @@ inline std::string ints_attr(const char* name, const std::vector<int64_t>& v) {
 // Cotangent of an operand that was implicitly broadcast (a rank-0 scalar in
 // an element-wise op, or a broadcast input): sum back to its shape.
 inline int unbroadcast(Builder& b, int ct, int operand) {
-  const Type& t = b.type(operand);
-  return b.sum_to_shape(ct, t.shape);
+  return b.sum_to_shape(ct, b.type(operand).shape);  // copied by sum_to_shape before it emits
 }
 
 }  // namespace rj

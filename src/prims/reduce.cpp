@@ -123,7 +123,7 @@ Shape keep_dims(const Shape& s, const std::vector<int64_t>& axes) {
 }
 
 int expand_back(Builder& b, int v, const Node& n) {
-  const Shape& s = b.type(n.in[0]).shape;
+  const Shape s = b.type(n.in[0]).shape;  // a copy: reshape() may grow the node vector
   return b.broadcast_to(b.reshape(v, keep_dims(s, n.attrs.ints)), s);
 }
 

@@ -281,9 +281,9 @@ void k_concat(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a)
 std::vector<int> vjp_concat(Builder& b, const Node& n, int, int g) {
   std::vector<int> out;
   int64_t ax = n.attrs.ints[0], start = 0;
-  const Shape& gs = b.type(g).shape;
+  const Shape gs = b.type(g).shape;  // copies: emit() may grow the node vector
   for (int v : n.in) {
-    const Shape& s = b.type(v).shape;
+    const Shape s = b.type(v).shape;
     Attrs at;
     for (size_t d = 0; d < gs.size(); ++d) {
       std::vector<int64_t> l((size_t)s[d]);

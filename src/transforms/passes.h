@@ -24,7 +24,13 @@ GraphPtr dce(const Graph& g);
 // (auxiliary values) pass through undifferentiated.
 GraphPtr vjp(const Graph& g, const std::vector<int>& wrt);
 
-// The standard pipeline before compiling or printing.
+// One sweep of algebraic simplification (simplify.cpp lists the rewrites),
+// followed by dead-code elimination.
+GraphPtr simplify(const Graph& g);
+
+// The standard pipeline before compiling or printing: DCE, then simplify to
+// a fixpoint (inlines custom_vjp calls and drops stop_gradient, so it must
+// run only after every gradient transform).
 GraphPtr optimize(const Graph& g);
 
 }  // namespace rj

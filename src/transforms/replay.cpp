@@ -29,7 +29,16 @@ std::vector<int> replay(Builder& b, const Graph& src, const std::vector<int>& in
     if (n.value) { map[v] = b.constant(n.value, n.type.weak); continue; }
     std::vector<int> in;
     for (int i : n.in) in.push_back(map[i]);
-    if (!n.sub.empty()) fail("internal", "replay of control flow is not supported yet");
+    if (!n.sub.empty()) {
+      // Nodes owning sub-graphs (custom_vjp_call) are copied with their
+      // inputs remapped; their sub-graphs capture nothing, so they need no
+      // rewiring. No CSE for them: sharing would need comparing sub-graphs.
+      Node c = n;
+      c.in = std::move(in);
+      b.g.nodes.push_back(std::move(c));
+      map[v] = (int)b.g.nodes.size() - 1;
+      continue;
+    }
     map[v] = b.emit(n.prim, in, n.attrs);
   }
   return map;

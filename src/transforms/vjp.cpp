@@ -66,6 +66,4 @@ GraphPtr vjp(const Graph& g, const std::vector<int>& wrt) {
   return out;
 }
 
-GraphPtr optimize(const Graph& g) { return dce(g); }
-
 }  // namespace rj
