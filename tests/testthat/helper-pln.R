@@ -3,7 +3,7 @@
 # Omega), plus those analytic gradients. Used by the gradient tests and the
 # grad_overhead benchmark's logic. The log-factorial term uses lgamma(Y + 1)
 # (exact); it is constant in (B, M, S) and does not change the gradients.
-pln_elbo <- function(B, M, S, Y, X, O, Omega) {
+grad_pln_elbo <- function(B, M, S, Y, X, O, Omega) {
   n <- nrow(Y)
   p <- ncol(Y)
   S2 <- S * S
@@ -28,7 +28,7 @@ pln_grads_analytic <- function(B, M, S, Y, X, O, Omega) {
 }
 
 # Simulated PLN data and random parameter values (n x p counts, d covariates).
-pln_simulate <- function(n, p, d) {
+grad_pln_data <- function(n, p, d) {
   X <- cbind(1, matrix(stats::rnorm(n * (d - 1)), n, d - 1))
   B <- matrix(stats::rnorm(d * p, sd = 0.3), d, p)
   O <- matrix(log(stats::runif(n * p, 5, 20)), n, p)

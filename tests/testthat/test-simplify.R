@@ -56,9 +56,9 @@ test_that("x * 0 becomes 0 (documented: as JAX's symbolic zeros)", {
 test_that("the simplified PLN ELBO gradient program is smaller and still correct", {
   set.seed(11)
   n <- 10; p <- 4; d <- 2
-  data <- pln_simulate(n, p, d)
+  data <- grad_pln_data(n, p, d)
   par <- pln_params(n, p, d)
-  vg <- value_and_grad(pln_elbo, wrt = c("B", "M", "S"))
+  vg <- value_and_grad(grad_pln_elbo, wrt = c("B", "M", "S"))
   args <- list(B = par$B, M = par$M, S = par$S, Y = data$Y, X = data$X, O = data$O, Omega = par$Omega)
   before <- graph_of(vg, args, "dce")
   after <- graph_of(vg, args, "optimize")
