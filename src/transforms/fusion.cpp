@@ -54,7 +54,7 @@ IndexMap operand_map(const Graph& g, int v, int operand) {
 
 namespace {
 
-struct Builder2 {
+struct Fuser {
   const Graph& g;
   const FusionRules& rules;
   FusionPlan plan;
@@ -62,7 +62,7 @@ struct Builder2 {
   std::vector<int> kernel_of; // kernel index of each member (-1: none)
   std::vector<int> kernel_step;
 
-  Builder2(const Graph& graph, const FusionRules& r)
+  Fuser(const Graph& graph, const FusionRules& r)
       : g(graph), rules(r), step_of(graph.nodes.size(), -1), kernel_of(graph.nodes.size(), -1) {}
 
   bool legal(int k, int v) {
@@ -144,7 +144,7 @@ struct Builder2 {
 }  // namespace
 
 FusionPlan fuse(const Graph& g, const FusionRules& rules) {
-  Builder2 b(g, rules);
+  Fuser b(g, rules);
   b.run();
   return std::move(b.plan);
 }
