@@ -29,6 +29,7 @@ test: install
 
 # Regenerates NAMESPACE and man/ from the roxygen comments.
 document: deps
+	./configure
 	$(RSCRIPT) -e 'roxygen2::roxygenise(roclets = c("rd", "namespace"))'
 	rm -f src/*.o src/*/*.o src/*/*/*.o src/*.so  # roxygen compiled without optimisation
 
@@ -37,4 +38,5 @@ check: deps
 	cd check && $(R) CMD build .. && _R_SHLIB_STRIP_=true _R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual rjax_*.tar.gz
 
 clean:
-	rm -rf $(LIB) check src/*.o src/*/*.o src/*/*/*.o src/*.so
+	rm -rf $(LIB) check
+	./cleanup

@@ -66,8 +66,14 @@ signature_key <- function(args, static) {
 #' @param f An R function over arrays.
 #' @param static Names of arguments whose values (not only shapes) are part
 #'   of the signature.
-#' @param backend `"interp"` (reference interpreter). Defaults to
-#'   `getOption("rjax.backend")`.
+#' @param backend `"llvm"` (native code: element-wise chains and their
+#'   reductions are fused into vectorised, multi-threaded loops compiled with
+#'   LLVM; linear algebra runs as library calls) or `"interp"` (the reference
+#'   interpreter, one primitive at a time). Defaults to
+#'   `getOption("rjax.backend")`, which is `"llvm"` unless set. With
+#'   `options(rjax.dump = TRUE)` (or the environment variable
+#'   `RJAX_DUMP_IR=1`) when a signature is compiled, [jit_dump()] also shows
+#'   the generated LLVM IR and assembly.
 #' @return A function with the same arguments as `f`, of class `rjax_jit`.
 #' @seealso [make_ir()] to see the traced program, [grad()].
 #' @examples
@@ -77,7 +83,7 @@ signature_key <- function(args, static) {
 #' jf(Y, M)
 #' f(Y, M)
 #' @export
-jit <- function(f, static = NULL, backend = getOption("rjax.backend", "interp")) {
+jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm")) {
   f <- match.fun(f)
   static <- as.character(static)
   backend <- match.arg(backend, rj_backends())
@@ -99,12 +105,47 @@ jit <- function(f, static = NULL, backend = getOption("rjax.backend", "interp"))
             rjax = list(f = f, cache = cache, static = static, backend = backend))
 }
 
-rj_backends <- function() c("interp")
+rj_backends <- function() c("llvm", "interp")
 
 compile_traced <- function(f, args, static, backend) {
   tr <- trace_graph(f, args, static)
   g <- .Call(C_rjc_graph_optimize, tr$graph)
+  # The C++ core reads the dump switch from the environment (it knows no R).
+  if (isTRUE(getOption("rjax.dump")) && !nzchar(Sys.getenv("RJAX_DUMP_IR"))) {
+    Sys.setenv(RJAX_DUMP_IR = "1")
+    on.exit(Sys.unsetenv("RJAX_DUMP_IR"), add = TRUE)
+  }
   list(exe = .Call(C_rjc_compile, g, backend), out_def = tr$out_def, graph = g)
+}
+
+#' What the compiler made of a jitted function
+#'
+#' For each signature `jf` has compiled so far, the backend's account of the
+#' program: with the `"llvm"` backend, the fusion plan (which operations run
+#' as one fused loop, `kernel[...]`, and which as library calls, `call ...`)
+#' and, when compiled with `options(rjax.dump = TRUE)` or the environment
+#' variable `RJAX_DUMP_IR=1`, the optimised LLVM IR and the assembly of the
+#' kernels that were newly compiled (kernels found in the session's compile
+#' cache are not shown again).
+#' @param jf A function returned by [jit()].
+#' @return A character vector, one element per compiled signature (class
+#'   `rjax_dump`, printed as text).
+#' @examples
+#' jf <- jit(function(x) sum(exp(x) * 2), backend = "llvm")
+#' jf(1:10)
+#' jit_dump(jf)
+#' @export
+jit_dump <- function(jf) {
+  if (!inherits(jf, "rjax_jit")) stop("jit_dump() needs a function returned by jit()", call. = FALSE)
+  cache <- attr(jf, "rjax")$cache
+  out <- vapply(ls(cache), function(k) .Call(C_rjc_exe_describe, cache[[k]]$exe), "")
+  structure(unname(out), class = "rjax_dump")
+}
+
+#' @export
+print.rjax_dump <- function(x, ...) {
+  cat(x, sep = "\n")
+  invisible(x)
 }
 
 #' @export

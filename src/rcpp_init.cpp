@@ -25,6 +25,7 @@ SEXP rjc_tracer_sources(SEXP);
 SEXP rjc_compile(SEXP, SEXP);
 SEXP rjc_run(SEXP, SEXP);
 SEXP rjc_exe_info(SEXP);
+SEXP rjc_exe_describe(SEXP);
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
 static const R_CallMethodDef call_methods[] = {
@@ -34,7 +35,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_graph_vjp, 2),     ENTRY(rjc_graph_print, 1), ENTRY(rjc_graph_verify, 1),
     ENTRY(rjc_graph_info, 1),    ENTRY(rjc_graph_call, 3),  ENTRY(rjc_tracer_sources, 1),
     ENTRY(rjc_compile, 2),       ENTRY(rjc_run, 2),         ENTRY(rjc_exe_info, 1),
-    ENTRY(rjc_graph_pass, 2),    ENTRY(rjc_custom_vjp_call, 4),
+    ENTRY(rjc_graph_pass, 2),    ENTRY(rjc_custom_vjp_call, 4), ENTRY(rjc_exe_describe, 1),
     {NULL, NULL, 0}};
 
 void R_init_rjax(DllInfo* dll) {

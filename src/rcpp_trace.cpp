@@ -364,4 +364,13 @@ SEXP rjc_exe_info(SEXP eptr) {
   return R_NilValue;
 }
 
+// What the backend made of a compiled program (text; see Executable::describe).
+SEXP rjc_exe_describe(SEXP eptr) {
+  RJ_TRY
+  std::string d = get_exe(eptr)->describe();
+  return Rf_mkString(d.c_str());
+  RJ_CATCH
+  return R_NilValue;
+}
+
 }  // extern "C"

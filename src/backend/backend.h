@@ -14,10 +14,14 @@ struct Executable {
   virtual ~Executable() = default;
   // Inputs in the order of graph->inputs(); outputs in the order of graph->outputs.
   virtual std::vector<BufferPtr> run(const std::vector<BufferPtr>& inputs) = 0;
+  // What the backend made of the program (e.g. the LLVM backend's fusion
+  // plan, and its generated code when RJAX_DUMP_IR is set); may be empty.
+  virtual std::string describe() const { return std::string(); }
 };
 using ExecutablePtr = std::shared_ptr<Executable>;
 
 ExecutablePtr compile_interp(GraphPtr g);
+ExecutablePtr compile_llvm(GraphPtr g);  // src/backend/llvm/
 ExecutablePtr compile(GraphPtr g, const std::string& backend);
 
 // Checks that run-time inputs match the graph's parameter types.

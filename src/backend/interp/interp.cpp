@@ -62,7 +62,8 @@ ExecutablePtr compile_interp(GraphPtr g) {
 
 ExecutablePtr compile(GraphPtr g, const std::string& backend) {
   if (backend == "interp") return compile_interp(g);
-  fail("backend", "unknown backend '" + backend + "': available backends are \"interp\"");
+  if (backend == "llvm") return compile_llvm(g);
+  fail("backend", "unknown backend '" + backend + "': available backends are \"llvm\" and \"interp\"");
 }
 
 }  // namespace rj

@@ -1,0 +1,302 @@
+// The LLVM backend's executable: the program as a list of steps (fused
+// kernels compiled by LLVM, and library calls to the primitives' reference
+// kernels for linear algebra, gathers and the like), run back to back in
+// C++, with every intermediate value at a fixed place in one arena planned
+// at compile time (values whose lifetimes do not overlap share memory). A
+// call allocates only its outputs.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "../../runtime/thread_pool.h"
+#include "../../transforms/fusion.h"
+#include "../backend.h"
+#include "kernel_spec.h"
+
+namespace rj {
+namespace {
+
+constexpr int64_t kChunk = 1 << 14;        // elements per chunk: fixed, so results never depend on the thread count
+constexpr int64_t kParallelMin = 1 << 17;  // smaller loops run on one thread (waking workers costs more)
+
+// A Buffer header over memory owned elsewhere (the arena, an output), so
+// that PrimDef::eval kernels run on planned memory.
+struct View : Buffer {
+  View(DType d, const Shape& s) : Buffer(d, Shape{0}) { shape = s; }
+  ~View() { data = nullptr; }  // not ours to free
+};
+
+enum class Loc : uint8_t { none, input, constant, arena, output };
+struct Slot {
+  Loc loc = Loc::none;
+  int64_t at = 0;  // input index, arena byte offset, or output index
+};
+
+double red_init(const std::string& p) {
+  const double inf = std::numeric_limits<double>::infinity();
+  if (p == "reduce_sum") return 0;
+  if (p == "reduce_prod") return 1;
+  return p == "reduce_max" ? -inf : inf;
+}
+
+// The interpreter's combination rules (src/prims/reduce.cpp).
+double red_combine(const std::string& p, double s, double v) {
+  if (p == "reduce_sum") return s + v;
+  if (p == "reduce_prod") return s * v;
+  if (s != s || v != v) return s + v;
+  if (p == "reduce_max") return v > s ? v : s;
+  return v < s ? v : s;
+}
+
+void store_as(DType d, void* p, int64_t i, double v) {
+  switch (d) {
+    case DType::f32: static_cast<float*>(p)[i] = (float)v; break;
+    case DType::f64: static_cast<double*>(p)[i] = v; break;
+    case DType::i32: static_cast<int32_t*>(p)[i] = (int32_t)v; break;
+    case DType::b8: static_cast<uint8_t*>(p)[i] = v != 0; break;
+  }
+}
+
+struct KernelStep {
+  const FusedKernel* k = nullptr;
+  KernelSpec spec;
+  KernelFn fn = nullptr;
+  std::vector<void*> ptrs;
+  bool by_rows = true;
+  int64_t chunk = kChunk, n_chunks = 0;
+  std::vector<double> partial;                  // n_chunks x n_red_all
+  std::vector<std::vector<double>> row_acc;     // per output: accumulators of a row reduction
+};
+
+struct LibStep {
+  int node = -1;
+  std::vector<std::unique_ptr<View>> in_views;  // nullptr where the operand is an input or constant
+  std::unique_ptr<View> out_view;
+  std::vector<const Buffer*> args;
+};
+
+struct LlvmExecutable : Executable {
+  FusionPlan plan;
+  std::vector<Slot> slot;
+  std::vector<KernelStep> kernels;
+  std::vector<LibStep> libs;
+  std::vector<int> out_first;  // per graph output: index of its first occurrence
+  BufferPtr arena;
+  std::string text;
+
+  std::string describe() const override { return text; }
+
+  void* where(int v, const std::vector<BufferPtr>& in, const std::vector<BufferPtr>& outs) const {
+    const Slot& s = slot[v];
+    switch (s.loc) {
+      case Loc::input: return in[s.at]->data;
+      case Loc::constant: return graph->nodes[v].value->data;
+      case Loc::arena: return static_cast<char*>(arena->data) + s.at;
+      case Loc::output: return outs[s.at]->data;
+      default: fail("internal", "llvm backend: value without storage");
+    }
+  }
+
+  const Buffer* buffer_of(int v, const std::vector<BufferPtr>& in, View* view, const std::vector<BufferPtr>& outs) const {
+    const Slot& s = slot[v];
+    if (s.loc == Loc::input) return in[s.at].get();
+    if (s.loc == Loc::constant) return graph->nodes[v].value.get();
+    view->data = where(v, in, outs);
+    return view;
+  }
+
+  void run_kernel(KernelStep& ks, const std::vector<BufferPtr>& in, const std::vector<BufferPtr>& outs) {
+    const FusedKernel& K = *ks.k;
+    size_t ni = K.inputs.size();
+    for (size_t a = 0; a < ni; ++a) ks.ptrs[a] = where(K.inputs[a], in, outs);
+    for (size_t o = 0; o < K.outputs.size(); ++o)
+      ks.ptrs[ni + o] = !ks.row_acc[o].empty() ? ks.row_acc[o].data() : where(K.outputs[o], in, outs);
+    for (size_t o = 0; o < K.outputs.size(); ++o)
+      if (!ks.row_acc[o].empty())
+        std::fill(ks.row_acc[o].begin(), ks.row_acc[o].end(), red_init(ks.spec.ops[ks.spec.outputs[o]].prim));
+    int64_t r = K.dom.rows, c = K.dom.cols;
+    double* part = ks.partial.data();
+    int nred = ks.spec.n_red_all;
+    KernelFn fn = ks.fn;
+    void** ptrs = ks.ptrs.data();
+    auto body = [&](int64_t k) {
+      double* red = nred ? part + k * nred : nullptr;
+      if (ks.by_rows) fn(ptrs, r, k * ks.chunk, std::min(r, (k + 1) * ks.chunk), 0, c, red);
+      else fn(ptrs, r, 0, r, k * ks.chunk, std::min(c, (k + 1) * ks.chunk), red);
+    };
+    pool_run(ks.n_chunks, body, r * c >= kParallelMin);
+    // Finish reductions: partials in chunk order (deterministic), row accumulators converted.
+    for (size_t o = 0; o < K.outputs.size(); ++o) {
+      const KOp& op = ks.spec.ops[ks.spec.outputs[o]];
+      if (op.red_slot >= 0) {
+        double acc = red_init(op.prim);
+        for (int64_t k = 0; k < ks.n_chunks; ++k) acc = red_combine(op.prim, acc, part[k * nred + op.red_slot]);
+        store_as(op.dtype, where(K.outputs[o], in, outs), 0, acc);
+      } else if (!ks.row_acc[o].empty()) {
+        void* dst = where(K.outputs[o], in, outs);
+        for (int64_t i = 0; i < r; ++i) store_as(op.dtype, dst, i, ks.row_acc[o][i]);
+      }
+    }
+  }
+
+  std::vector<BufferPtr> run(const std::vector<BufferPtr>& inputs) override {
+    const Graph& g = *graph;
+    check_inputs(g, inputs);
+    std::vector<BufferPtr> outs(g.outputs.size());
+    for (size_t p = 0; p < g.outputs.size(); ++p) {
+      int o = g.outputs[p];
+      const Slot& s = slot[o];
+      if (s.loc == Loc::input) outs[p] = inputs[s.at];
+      else if (s.loc == Loc::constant) outs[p] = g.nodes[o].value;
+      else if (out_first[p] != (int)p) outs[p] = outs[out_first[p]];
+      else outs[p] = make_buffer(g.type(o).dtype, g.type(o).shape);
+    }
+    size_t ki = 0, li = 0;
+    for (const Step& st : plan.steps) {
+      if (st.is_kernel) {
+        run_kernel(kernels[ki++], inputs, outs);
+        continue;
+      }
+      LibStep& ls = libs[li++];
+      const Node& n = g.nodes[ls.node];
+      for (size_t a = 0; a < n.in.size(); ++a) ls.args[a] = buffer_of(n.in[a], inputs, ls.in_views[a].get(), outs);
+      ls.out_view->data = where(ls.node, inputs, outs);
+      prim(n.prim).eval(ls.args, *ls.out_view, n.attrs);
+    }
+    return outs;
+  }
+};
+
+// Liveness-based placement of intermediates: a value gets a block freed by
+// values whose last use came strictly before the step that produces it.
+void plan_memory(LlvmExecutable& e) {
+  const Graph& g = *e.graph;
+  size_t nv = g.nodes.size();
+  e.slot.assign(nv, Slot{});
+  auto ins = g.inputs();
+  for (size_t k = 0; k < ins.size(); ++k) e.slot[ins[k]] = {Loc::input, (int64_t)k};
+  for (size_t v = 0; v < nv; ++v)
+    if (g.nodes[v].value) e.slot[v] = {Loc::constant, 0};
+  e.out_first.assign(g.outputs.size(), -1);
+  for (size_t p = 0; p < g.outputs.size(); ++p) {
+    int o = g.outputs[p];
+    e.out_first[p] = (int)p;
+    for (size_t q = 0; q < p; ++q)
+      if (g.outputs[q] == o) { e.out_first[p] = e.out_first[q]; break; }
+    if (e.slot[o].loc == Loc::none) e.slot[o] = {Loc::output, (int64_t)p};
+  }
+  size_t ns = e.plan.steps.size();
+  std::vector<std::vector<int>> made(ns), read(ns);
+  for (size_t s = 0; s < ns; ++s) {
+    const Step& st = e.plan.steps[s];
+    if (st.is_kernel) {
+      made[s] = e.plan.kernels[st.index].outputs;
+      read[s] = e.plan.kernels[st.index].inputs;
+    } else {
+      made[s] = {st.index};
+      read[s] = g.nodes[st.index].in;
+    }
+  }
+  std::vector<int64_t> last(nv, -1);
+  for (size_t s = 0; s < ns; ++s)
+    for (int v : read[s]) last[v] = (int64_t)s;
+  struct Block { int64_t off, size; };
+  std::vector<Block> free_blocks;
+  std::vector<Block> held(nv, Block{0, 0});
+  int64_t top = 0;
+  for (size_t s = 0; s < ns; ++s) {
+    for (int v : made[s]) {
+      if (e.slot[v].loc != Loc::none) continue;
+      int64_t need = ((int64_t)(g.type(v).size() * dtype_size(g.type(v).dtype)) + 63) / 64 * 64;
+      int best = -1;
+      for (size_t f = 0; f < free_blocks.size(); ++f)
+        if (free_blocks[f].size >= need && (best < 0 || free_blocks[f].size < free_blocks[best].size)) best = (int)f;
+      Block blk;
+      if (best >= 0) {
+        blk = free_blocks[best];
+        free_blocks.erase(free_blocks.begin() + best);
+      } else {
+        blk = {top, need};
+        top += need;
+      }
+      held[v] = blk;
+      e.slot[v] = {Loc::arena, blk.off};
+    }
+    for (int v : made[s])
+      if (e.slot[v].loc == Loc::arena && last[v] < (int64_t)s) free_blocks.push_back(held[v]);  // never read
+    for (int v : read[s])
+      if (e.slot[v].loc == Loc::arena && last[v] == (int64_t)s) {
+        free_blocks.push_back(held[v]);
+        last[v] = -2;  // freed once even if read twice by this step
+      }
+  }
+  e.arena = make_buffer(DType::b8, {top});
+}
+
+void plan_kernel(KernelStep& ks) {
+  const FusedKernel& K = *ks.k;
+  int64_t r = K.dom.rows, c = K.dom.cols;
+  if (K.red == RedKind::row && c > 1) {
+    ks.by_rows = true;
+    ks.chunk = std::max<int64_t>(64, (kChunk / c + 63) / 64 * 64);
+  } else if (c == 1 || K.red == RedKind::row) {
+    ks.by_rows = true;
+    ks.chunk = kChunk;
+  } else {
+    ks.by_rows = false;
+    ks.chunk = std::max<int64_t>(1, kChunk / std::max<int64_t>(r, 1));
+  }
+  int64_t extent = ks.by_rows ? r : c;
+  ks.n_chunks = (extent + ks.chunk - 1) / ks.chunk;
+  ks.partial.assign((size_t)std::max<int64_t>(ks.n_chunks, 1) * std::max(ks.spec.n_red_all, 1), 0.0);
+  ks.row_acc.assign(K.outputs.size(), {});
+  if (K.red == RedKind::row)
+    for (size_t o = 0; o < K.outputs.size(); ++o)
+      if (ks.spec.ops[ks.spec.outputs[o]].prim.rfind("reduce_", 0) == 0) ks.row_acc[o].assign((size_t)r, 0.0);
+  ks.ptrs.assign(K.inputs.size() + K.outputs.size(), nullptr);
+}
+
+bool dump_requested() {
+  const char* s = std::getenv("RJAX_DUMP_IR");
+  return s && *s && std::strcmp(s, "0") != 0 && std::strcmp(s, "false") != 0 && std::strcmp(s, "FALSE") != 0;
+}
+
+}  // namespace
+
+ExecutablePtr compile_llvm(GraphPtr g) {
+  auto e = std::make_shared<LlvmExecutable>();
+  e->graph = g;
+  e->backend = "llvm";
+  e->plan = fuse(*g, FusionRules{kernel_supports});
+  std::vector<KernelSpec> specs;
+  for (const FusedKernel& K : e->plan.kernels) specs.push_back(make_spec(*g, K));
+  std::string code;
+  bool dump = dump_requested();
+  std::vector<KernelFn> fns = compile_kernels(specs, dump ? &code : nullptr);
+  for (const Step& st : e->plan.steps) {
+    if (st.is_kernel) {
+      KernelStep ks;
+      ks.k = &e->plan.kernels[st.index];
+      ks.spec = specs[st.index];
+      ks.fn = fns[st.index];
+      plan_kernel(ks);
+      e->kernels.push_back(std::move(ks));
+    } else {
+      const Node& n = g->nodes[st.index];
+      if (!prim(n.prim).eval) fail("internal", "primitive '" + prim(n.prim).name + "' has no kernel");
+      LibStep ls;
+      ls.node = st.index;
+      for (int u : n.in) ls.in_views.push_back(std::make_unique<View>(g->type(u).dtype, g->type(u).shape));
+      ls.out_view = std::make_unique<View>(n.type.dtype, n.type.shape);
+      ls.args.assign(n.in.size(), nullptr);
+      e->libs.push_back(std::move(ls));
+    }
+  }
+  plan_memory(*e);
+  e->text = "; ---- fusion plan ----\n" + print_plan(*g, e->plan);
+  if (dump) e->text += code.empty() ? "; (all kernels came from the compile cache)\n" : code;
+  return e;
+}
+
+}  // namespace rj

@@ -1,0 +1,165 @@
+// The LLVM session: one ORC LLJIT for the process, the host target machine,
+// the O3 pipeline, and the compile cache of kernels keyed by their
+// structural description (KernelSpec::key()).
+#include <llvm/Config/llvm-config.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+
+#include <mutex>
+#include <unordered_map>
+
+#include "codegen.h"
+#include "kernel_spec.h"
+#include "special_fns.h"
+
+namespace rj {
+namespace {
+
+std::string take(llvm::Error e) {
+  std::string s;
+  llvm::handleAllErrors(std::move(e), [&](const llvm::ErrorInfoBase& ei) { s = ei.message(); });
+  return s;
+}
+
+template <class T>
+T check(llvm::Expected<T> v, const char* what) {
+  if (!v) fail("backend", std::string("llvm backend: ") + what + ": " + take(v.takeError()));
+  return std::move(*v);
+}
+
+struct Session {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::unique_ptr<llvm::TargetMachine> tm;
+  TargetDesc target;
+  std::unordered_map<std::string, KernelFn> cache;
+  int counter = 0;
+
+  Session() {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    auto jtmb = check(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
+    jtmb.setCodeGenOptLevel(llvm::CodeGenOpt::Aggressive);
+    target.cpu = jtmb.getCPU();
+    target.features = jtmb.getFeatures().getString();
+    target.avx512 = target.features.find("+avx512f") != std::string::npos;
+    tm = check(jtmb.createTargetMachine(), "creating the target machine");
+    jit = check(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create(), "creating the JIT");
+    auto& jd = jit->getMainJITDylib();
+    char prefix = jit->getDataLayout().getGlobalPrefix();
+    jd.addGenerator(check(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix), "process symbols"));
+    llvm::orc::SymbolMap syms;
+    auto def = [&](const char* name, void* addr) {
+#if LLVM_VERSION_MAJOR >= 17
+      syms[jit->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(addr), llvm::JITSymbolFlags::Exported};
+#else
+      syms[jit->mangleAndIntern(name)] = llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(addr), llvm::JITSymbolFlags::Exported);
+#endif
+    };
+    def("rj_lgamma", (void*)&rj_lgamma);
+    def("rj_digamma", (void*)&rj_digamma);
+    def("rj_trigamma", (void*)&rj_trigamma);
+    if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms))))
+      fail("backend", "llvm backend: registering helpers: " + take(std::move(err)));
+  }
+
+  void optimize(llvm::Module& m) {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PipelineTuningOptions pto;
+    pto.LoopVectorization = true;
+    pto.SLPVectorization = true;
+    llvm::PassBuilder pb(tm.get(), pto);
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+  }
+
+  std::string assembly(llvm::Module& m) {
+    auto copy = llvm::CloneModule(m);
+    llvm::SmallString<4096> buf;
+    llvm::raw_svector_ostream os(buf);
+    llvm::legacy::PassManager pm;
+    if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CGFT_AssemblyFile)) return "(assembly output unavailable)\n";
+    pm.run(*copy);
+    return std::string(buf.str());
+  }
+};
+
+Session& session() {
+  // Created on first use and never destroyed: compiled code must stay valid
+  // for as long as any executable (an R object) may call it.
+  static Session* s = new Session();
+  return *s;
+}
+
+std::mutex& session_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+std::string llvm_host_description() {
+  std::lock_guard<std::mutex> lk(session_mutex());
+  Session& s = session();
+  return s.target.cpu + " " + s.target.features;
+}
+
+std::vector<KernelFn> compile_kernels(const std::vector<KernelSpec>& specs, std::string* dump) {
+  std::lock_guard<std::mutex> lk(session_mutex());
+  Session& s = session();
+  std::vector<KernelFn> out(specs.size(), nullptr);
+  std::vector<std::string> keys(specs.size());
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto mod = std::make_unique<llvm::Module>("rjax_kernels", *ctx);
+  mod->setDataLayout(s.tm->createDataLayout());
+  mod->setTargetTriple(s.tm->getTargetTriple().str());
+  std::unordered_map<std::string, std::string> fresh;  // key -> symbol, compiled in this module
+  for (size_t k = 0; k < specs.size(); ++k) {
+    keys[k] = specs[k].key();
+    auto it = s.cache.find(keys[k]);
+    if (it != s.cache.end()) {
+      out[k] = it->second;
+      continue;
+    }
+    if (fresh.count(keys[k])) continue;
+    std::string name = "rj_kernel_" + std::to_string(s.counter++);
+    emit_kernel(*mod, name, specs[k], s.target);
+    fresh[keys[k]] = name;
+  }
+  if (fresh.empty()) return out;
+  s.optimize(*mod);
+  if (dump) {
+    std::string ir;
+    llvm::raw_string_ostream os(ir);
+    mod->print(os, nullptr);
+    *dump += "; ---- LLVM IR (optimised) ----\n" + os.str() + "\n; ---- assembly ----\n" + s.assembly(*mod);
+  }
+  if (auto err = s.jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
+    fail("backend", "llvm backend: adding a module: " + take(std::move(err)));
+  for (auto& kv : fresh) {
+    auto addr = check(s.jit->lookup(kv.second), "looking up a kernel");
+#if LLVM_VERSION_MAJOR >= 15
+    s.cache[kv.first] = addr.toPtr<KernelFn>();
+#else
+    s.cache[kv.first] = (KernelFn)addr.getAddress();
+#endif
+  }
+  for (size_t k = 0; k < specs.size(); ++k)
+    if (!out[k]) out[k] = s.cache.at(keys[k]);
+  return out;
+}
+
+}  // namespace rj

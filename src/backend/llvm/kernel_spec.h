@@ -1,0 +1,65 @@
+// A fused kernel described without the graph: the ops of its loop body, how
+// each operand is read, and its outputs. The code generator works from this
+// description only, and its text (key()) is the kernel's structural identity
+// in the compile cache: two kernels with the same key compile to the same
+// machine code, whatever their array sizes (sizes are run-time arguments).
+//
+// Kernel calling convention (C ABI):
+//   void kernel(void** ptrs, int64_t rows, int64_t ilo, int64_t ihi,
+//               int64_t jlo, int64_t jhi, double* red)
+// ptrs: one pointer per input, then one per output (a row reduction's
+// pointer is a double accumulator per row, which the caller initialises and
+// converts). The kernel visits columns j in [jlo, jhi) and rows i in
+// [ilo, ihi) of the column-major domain with `rows` rows; full reductions
+// write their partial result over that range to red[slot].
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../../transforms/fusion.h"
+
+namespace rj {
+
+struct KRef {
+  enum Kind : uint8_t { op, input, imm } kind = op;
+  int index = -1;                 // op or input index
+  IndexMap map = IndexMap::linear;  // inputs only
+  double value = 0;               // imm only: a scalar constant baked into the code
+};
+
+struct KOp {
+  std::string prim;
+  DType dtype = DType::f64;       // result dtype
+  std::vector<KRef> args;
+  std::vector<DType> arg_dtypes;
+  int red_slot = -1;              // full reductions: index into red[]
+};
+
+struct KernelSpec {
+  RedKind red = RedKind::none;
+  std::vector<DType> input_dtypes;
+  std::vector<KOp> ops;
+  std::vector<int> outputs;  // op index of each output
+  int n_red_all = 0;         // number of full reductions (size of red[])
+  std::string key() const;
+};
+
+// Describes kernel k of a fusion plan over graph g.
+KernelSpec make_spec(const Graph& g, const FusedKernel& k);
+
+// The fusion rule of the LLVM backend: can node v be computed in a loop?
+bool kernel_supports(const Graph& g, int v);
+
+using KernelFn = void (*)(void** ptrs, int64_t rows, int64_t ilo, int64_t ihi, int64_t jlo, int64_t jhi,
+                          double* red);
+
+// Compiles the kernels (those not already in the session's cache together,
+// as one LLVM module) and returns their entry points. When dump is non-null,
+// appends the optimised LLVM IR and the assembly of newly compiled kernels.
+std::vector<KernelFn> compile_kernels(const std::vector<KernelSpec>& specs, std::string* dump);
+
+// The host CPU as LLVM sees it ("sapphirerapids +avx512f,...").
+std::string llvm_host_description();
+
+}  // namespace rj

@@ -1,0 +1,215 @@
+# The LLVM backend: fused kernels agree with the interpreter (the reference
+# semantics) and with base R; the vectorised math is accurate; the fusion
+# plan and the generated code look as designed.
+
+plan_of <- function(jf) {
+  d <- jit_dump(jf)
+  strsplit(sub("; ---- LLVM IR.*", "", d[[length(d)]]), "\n")[[1]]
+}
+n_kernels <- function(jf) sum(grepl("^kernel", plan_of(jf)))
+n_calls <- function(jf) sum(grepl("^call", plan_of(jf)))
+
+sizes <- c(1, 2, 7, 8, 15, 17, 31, 97, 1000, 65537, 300007)
+
+test_that("element-wise chains agree with the interpreter at odd sizes, f64 and f32", {
+  f <- function(x, y) (x * 2 - y) / (abs(y) + 1) + sqrt(abs(x)) - pmax(x, y) * pmin(x, 0.5)
+  for (n in sizes) {
+    set.seed(n)
+    x <- rnorm(n); y <- rnorm(n)
+    expect_backends_agree(f, x, y)
+    x32 <- rj_array(x, dtype = "f32"); y32 <- rj_array(y, dtype = "f32")
+    expect_backends_agree(f, x32, y32, tolerance = 1e-6)
+  }
+})
+
+test_that("reductions: sum, max, min, prod, colSums, rowSums, means", {
+  for (n in c(1, 7, 97, 1003)) {
+    for (p in c(1, 3, 17)) {
+      set.seed(n + p)
+      X <- matrix(rnorm(n * p), n, p)
+      expect_backends_agree(function(X) sum(exp(X) * 2), X, tolerance = 1e-12)
+      expect_backends_agree(function(X) max(X * 3), X)
+      expect_backends_agree(function(X) min(X - 1), X)
+      expect_backends_agree(function(X) prod(1 + X / 100), X)
+      expect_backends_agree(function(X) colSums(X * X), X)
+      expect_backends_agree(function(X) rowSums(X * X + 1), X)
+      expect_backends_agree(function(X) colMeans(exp(X)) + 1, X)
+      expect_backends_agree(function(X) rowMeans(log1p(X * X)), X)
+      X32 <- rj_array(X, dtype = "f32")
+      expect_backends_agree(function(X) colSums(X * X), X32, tolerance = 1e-6)
+      expect_backends_agree(function(X) rowSums(X * X), X32, tolerance = 1e-6)
+      expect_backends_agree(function(X) sum(X * X), X32, tolerance = 1e-6)
+    }
+  }
+  X <- matrix(rnorm(300006), 7)  # large: runs on all threads
+  expect_equal(as_r(jit(function(X) rowSums(X))(X)), rowSums(X), tolerance = 1e-12)
+  expect_equal(as_r(jit(function(X) sum(X))(X)), sum(X), tolerance = 1e-12)
+})
+
+test_that("reductions of empty arrays give the identity values", {
+  # (rjax's tracer refuses a zero-length array meeting a scalar, so these
+  # use array operands only.)
+  expect_equal(as_r(jit(function(x, y) sum(x * y))(numeric(0), numeric(0))), 0)
+  expect_equal(as_r(jit(function(x, y) max(x - y))(numeric(0), numeric(0))), -Inf)
+  E <- matrix(0, 0, 3)
+  expect_equal(as_r(jit(function(X) colSums(X * X))(E)), c(0, 0, 0))
+  expect_equal(as_r(jit(function(X) rowSums(X * X))(t(E))), c(0, 0, 0))
+  expect_equal(length(as_r(jit(function(x) exp(x) * x)(numeric(0)))), 0L)
+})
+
+test_that("full reductions are deterministic and independent of chunking", {
+  x <- rnorm(1e6)
+  jf <- jit(function(x) sum(x * 1.5))
+  a <- as_r(jf(x)); b <- as_r(jf(x))
+  expect_identical(a, b)
+  expect_equal(a, sum(x * 1.5), tolerance = 1e-12)
+})
+
+test_that("broadcasting: scalars, recycled vectors, row and column stretches", {
+  set.seed(3)
+  X <- matrix(rnorm(35), 7, 5); v <- rnorm(7); w <- rnorm(5)
+  expect_backends_agree(function(X, v) X * v + 1, X, v)
+  expect_backends_agree(function(X, s) X / s - s, X, 2.5)
+  expect_backends_agree(function(X, w) X - matrix(w, nrow(X), ncol(X), byrow = TRUE), X, w)
+  expect_backends_agree(function(X) X - rep(colMeans(X), each = nrow(X)), X)
+  expect_backends_agree(function(X) exp(X - max(X)) / sum(exp(X - max(X))), X)
+  expect_backends_agree(function(x) x * 3, 2)           # everything scalar
+  expect_backends_agree(function(X, v) rowSums(X * v), matrix(rnorm(1), 1, 1), 3)
+})
+
+test_that("gradients (broadcasts of reductions, selects) agree with the interpreter", {
+  set.seed(4)
+  X <- matrix(rnorm(60), 12); B <- matrix(rnorm(15), 5, 3)
+  # (One function each: sums of several sums hit a grad bug outside this backend.)
+  expect_backends_agree(value_and_grad(function(B, X) sum(colSums(B) * colSums(B))), B, X)
+  expect_backends_agree(value_and_grad(function(B, X) sum(rowSums(X %*% B) * X[, 1])), B, X)
+  expect_backends_agree(value_and_grad(function(B, X) sum(exp(X %*% B))), B, X)
+  g <- function(x) sum(ifelse(x > 0, x * x, -x) + pmax(x, 0.2))
+  expect_backends_agree(grad(g), rnorm(33))
+})
+
+test_that("NaN, Inf and signed zeros propagate like the interpreter", {
+  x <- c(NaN, Inf, -Inf, 0, -0, 1, -1, 1e308, -1e308, 5e-324)
+  y <- rev(x)
+  expect_backends_agree(function(x, y) x + y, x, y)
+  expect_backends_agree(function(x, y) x * y - x / y, x, y)
+  expect_backends_agree(function(x, y) pmax(x, y) + pmin(x, y), x, y)
+  expect_backends_agree(function(x) c(exp(x), log(x), tanh(x), sqrt(x)), x)
+  expect_backends_agree(function(x, y) ifelse(x > y, x, y), x, y)
+  expect_backends_agree(function(x) is.nan(x) | !is.finite(x), x)
+  expect_backends_agree(function(x) max(x), x)
+  expect_backends_agree(function(x) min(x), x)
+  expect_backends_agree(function(x) sum(x), x)
+  x32 <- rj_array(x, dtype = "f32")
+  expect_backends_agree(function(x) exp(x) + log(abs(x)), x32)
+  expect_true(is.infinite(as_r(jit(function(x) exp(x))(rj_array(100, dtype = "f32")))))
+  expect_equal(as_r(jit(function(x) exp(x))(c(710, -746, 709.78))), exp(c(710, -746, 709.78)))
+})
+
+test_that("integer and logical arithmetic follow the interpreter", {
+  a <- c(-7L, -3L, 0L, 3L, 7L, 2147483647L); b <- c(2L, -2L, 3L, 0L, -1L, 1L)
+  expect_backends_agree(function(a, b) a %/% b, a, b)
+  expect_backends_agree(function(a, b) a %% b, a, b)
+  expect_backends_agree(function(a, b) a * b + a - b, a, b)
+  expect_backends_agree(function(a, b) pmax(a, b) - abs(b), a, b)
+  expect_backends_agree(function(a, b) (a > b) & (b != 0L) | !(a == b), a, b)
+  expect_backends_agree(function(a) sum(a > 0L), a)
+  expect_backends_agree(function(x) as.integer(x * 10), c(1.26, -3.7, 0))
+  expect_backends_agree(function(x) c(floor(x), ceiling(x), round(x), trunc(x), sign(x)), c(-2.5, -0.5, 0.5, 1.5, 2.7))
+})
+
+test_that("other math functions agree with the interpreter", {
+  x <- seq(0.05, 0.95, length.out = 41)
+  f <- function(x) sin(x) + cos(x) + tan(x) + asin(x) + acos(x) + atan(x) + sinh(x) + cosh(x) +
+    asinh(x) + atanh(x) + acosh(x + 1) + expm1(x) + log1p(x) + lgamma(x) + gamma(x) + digamma(x) + x^1.5 + x^2
+  expect_backends_agree(f, x, tolerance = 1e-13)
+  expect_backends_agree(function(x) x %% 0.3 + x %/% 0.3, x)
+})
+
+test_that("vectorised exp, log and tanh are accurate over wide ranges (vs R)", {
+  # Error in units of the spacing of floats at `want` (subnormals: the
+  # smallest spacing, 2^-1074 or 2^-149).
+  ulps <- function(got, want, eps, tiny) {
+    d <- abs(got - want) / pmax(abs(want) * eps, tiny)
+    d[got == want | (is.nan(got) & is.nan(want))] <- 0
+    d
+  }
+  xe <- c(seq(-750, 750, length.out = 20001), seq(-2, 2, length.out = 4001), -Inf, Inf, NaN, 0, -745.13, 709.78)
+  xl <- c(10^seq(-320, 308, length.out = 20001), seq(0.5, 2, length.out = 4001), 0, Inf, NaN, -1, 5e-324)
+  xt <- c(seq(-30, 30, length.out = 20001), seq(-1, 1, length.out = 4001), 1e-300, -Inf, Inf, NaN, 0)
+  cases <- list(list(function(x) exp(x), xe), list(function(x) log(x), xl), list(function(x) tanh(x), xt))
+  for (cs in cases) {
+    f <- cs[[1]]; x <- cs[[2]]
+    got <- as_r(jit(f, backend = "llvm")(x))
+    want <- suppressWarnings(f(x))
+    expect_identical(is.nan(got), is.nan(want))
+    expect_identical(is.infinite(got), is.infinite(want))
+    expect_lt(max(ulps(got, want, 2^-52, 2^-1074)), 2.5)
+    # f32 against the interpreter's libm float functions
+    x32 <- rj_array(x, dtype = "f32")
+    got32 <- as_r(jit(f, backend = "llvm")(x32))
+    want32 <- as_r(suppressWarnings(jit(f, backend = "interp")(x32)))
+    expect_identical(is.nan(got32), is.nan(want32))
+    expect_lt(max(ulps(got32, want32, 2^-23, 2^-149)), 2.5)
+  }
+})
+
+test_that("the PLN ELBO expression is one fused pass after the matrix product", {
+  set.seed(5)
+  n <- 200; p <- 7; d <- 3
+  X <- matrix(rnorm(n * d), n); B <- matrix(rnorm(d * p, sd = 0.1), d)
+  O <- matrix(rnorm(n * p, sd = 0.1), n); M <- matrix(rnorm(n * p, sd = 0.1), n)
+  S2 <- matrix(runif(n * p, 0.1, 0.5), n); Y <- matrix(rpois(n * p, 2), n)
+  elbo <- function(B, X, O, M, S2, Y) {
+    XB <- X %*% B
+    A <- exp(O + M + XB + S2 / 2)
+    sum(-A + Y * (O + M + XB) + 0.5 * log(S2))
+  }
+  jf <- jit(elbo, backend = "llvm")
+  expect_equal(as_r(jf(B, X, O, M, S2, Y)), elbo(B, X, O, M, S2, Y), tolerance = 1e-12)
+  expect_equal(n_kernels(jf), 1)
+  expect_equal(n_calls(jf), 1)  # the matmul
+  f32 <- lapply(list(B, X, O, M, S2, Y), rj_array, dtype = "f32")
+  expect_equal(as_r(do.call(jf, f32)), elbo(B, X, O, M, S2, Y), tolerance = 1e-5)
+  vg <- value_and_grad(elbo)
+  expect_backends_agree(vg, B, X, O, M, S2, Y, tolerance = 1e-12)
+})
+
+test_that("the generated code is vectorised (dump of LLVM IR and assembly)", {
+  old <- options(rjax.dump = TRUE)
+  on.exit(options(old))
+  # A kernel structure no other test compiles, so it is not a cache hit.
+  jf <- jit(function(x, y) sum(exp(x * 0.123) * y + log(y + 4.56)), backend = "llvm")
+  jf(rnorm(100), runif(100))
+  d <- jit_dump(jf)
+  expect_match(d, "LLVM IR", fixed = TRUE)
+  expect_match(d, "assembly", fixed = TRUE)
+  expect_true(grepl("<(2|4|8|16) x (double|float)>", d))
+  expect_true(grepl("%(x|y|z)mm[0-9]", d))
+})
+
+test_that("kernels come from the compile cache for a new signature of the same structure", {
+  f <- function(x) sum(exp(x * 0.777) + 0.999)
+  jf <- jit(f, backend = "llvm")
+  jf(rnorm(10))
+  t <- system.time(for (n in 11:30) jf(rnorm(n)))[["elapsed"]]
+  expect_equal(as_r(jf(1:3 / 10)), f(1:3 / 10))
+  expect_lt(t, 2)  # 20 retraces; compiling each would take far longer on this machine
+})
+
+test_that("for_backends runs code under every backend", {
+  res <- for_backends({
+    jf <- jit(function(x) exp(x) + 1)
+    list(backend = attr(jf, "rjax")$backend, value = as_r(jf(c(0, 1))))
+  })
+  expect_setequal(names(res), c("llvm", "interp"))
+  for (b in names(res)) {
+    expect_equal(res[[b]]$backend, b)
+    expect_equal(res[[b]]$value, exp(c(0, 1)) + 1)
+  }
+})
+
+test_that("backend choice: default option and unknown names", {
+  expect_equal(getOption("rjax.backend"), "llvm")
+  expect_error(jit(function(x) x, backend = "nope"))
+})
