@@ -181,27 +181,6 @@ void k_convert(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) 
   });
 }
 
-// R's %% and %/% on doubles (arithmetic.c myfmod/myfloor): the remainder is
-// taken in extended precision and corrected so that it has the divisor's sign
-// and x == (x %/% y) * y + x %% y holds as closely as doubles allow. f32
-// operands use the same double computation, rounded once at the end.
-inline double r_fmod(double x1, double x2) {
-  const double eps = std::numeric_limits<double>::epsilon();
-  if (x2 == 0.0) return std::numeric_limits<double>::quiet_NaN();
-  if (std::fabs(x2) * eps > 1 && std::isfinite(x1) && std::fabs(x1) <= std::fabs(x2))
-    return std::fabs(x1) == std::fabs(x2) ? 0 : ((x1 < 0 && x2 > 0) || (x2 < 0 && x1 > 0)) ? x1 + x2 : x1;
-  double q = x1 / x2;
-  long double tmp = (long double)x1 - std::floor(q) * (long double)x2;
-  return (double)(tmp - std::floor(tmp / x2) * x2);
-}
-inline double r_ffloor(double x1, double x2) {
-  const double eps = std::numeric_limits<double>::epsilon();
-  double q = x1 / x2;
-  if (x2 == 0.0 || std::fabs(q) * eps > 1 || !std::isfinite(q)) return q;
-  if (std::fabs(q) < 1) return (q < 0) ? -1 : ((x1 < 0 && x2 > 0) || (x1 > 0 && x2 < 0) ? -1 : 0);
-  long double tmp = (long double)x1 - std::floor(q) * (long double)x2;
-  return (double)(std::floor(q) + std::floor(tmp / x2));
-}
 template <class T> T r_mod(T a, T b) {
   if constexpr (std::is_floating_point<T>::value) {
     return (T)r_fmod((double)a, (double)b);

@@ -73,14 +73,16 @@ struct Gen {
     return b.CreateCall(callee, args);
   }
   // Special functions of src/prims/special.h, computed in double as the interpreter does.
-  Value* helper(const char* name, Value* x, DType d) {
-    auto callee = m.getOrInsertFunction(name, llvm::FunctionType::get(dbl(), {dbl()}, false));
+  Value* helper(const char* name, Value* x, DType d) { return helper(name, std::vector<Value*>{x}, d); }
+  Value* helper(const char* name, std::vector<Value*> args, DType d) {
+    std::vector<llvm::Type*> ts(args.size(), dbl());
+    auto callee = m.getOrInsertFunction(name, llvm::FunctionType::get(dbl(), ts, false));
     if (auto* f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
       f->setDoesNotThrow();
       f->setDoesNotAccessMemory();
     }
-    Value* xd = d == DType::f32 ? b.CreateFPExt(x, dbl()) : x;
-    Value* r = b.CreateCall(callee, {xd});
+    for (auto& a : args) a = d == DType::f32 ? b.CreateFPExt(a, dbl()) : a;
+    Value* r = b.CreateCall(callee, args);
     return d == DType::f32 ? b.CreateFPTrunc(r, mem_type(c, d)) : r;
   }
   Value* intr(llvm::Intrinsic::ID id, Value* x) { return b.CreateUnaryIntrinsic(id, x); }
@@ -187,11 +189,9 @@ struct Gen {
     if (p == "sub") return fl ? b.CreateFSub(x, y) : b.CreateSub(x, y);
     if (p == "mul") return fl ? b.CreateFMul(x, y) : b.CreateMul(x, y);
     if (p == "div") return fl ? b.CreateFDiv(x, y) : int_div(x, y, false, false);
-    if (p == "idiv") return fl ? intr(llvm::Intrinsic::floor, b.CreateFDiv(x, y)) : int_div(x, y, true, false);
-    if (p == "mod") {
-      if (!fl) return int_div(x, y, false, true);
-      return b.CreateFSub(x, b.CreateFMul(intr(llvm::Intrinsic::floor, b.CreateFDiv(x, y)), y));
-    }
+    // Float %/% and %% follow R's algorithm exactly (shared with the interpreter).
+    if (p == "idiv") return fl ? helper("rj_ffloor", {x, y}, d) : int_div(x, y, true, false);
+    if (p == "mod") return fl ? helper("rj_fmod", {x, y}, d) : int_div(x, y, false, true);
     if (p == "max" || p == "min") {
       bool mx = p == "max";
       if (!fl) return b.CreateSelect(mx ? b.CreateICmpSGT(x, y) : b.CreateICmpSLT(x, y), x, y);

@@ -65,6 +65,8 @@ struct Session {
     def("rj_lgamma", (void*)&rj_lgamma);
     def("rj_digamma", (void*)&rj_digamma);
     def("rj_trigamma", (void*)&rj_trigamma);
+    def("rj_fmod", (void*)&rj_fmod);
+    def("rj_ffloor", (void*)&rj_ffloor);
     if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms))))
       fail("backend", "llvm backend: registering helpers: " + take(std::move(err)));
   }

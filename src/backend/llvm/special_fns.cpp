@@ -10,4 +10,6 @@ extern "C" {
 double rj_lgamma(double x) { return rj::lgamma_r_safe(x); }
 double rj_digamma(double x) { return rj::digamma(x); }
 double rj_trigamma(double x) { return rj::trigamma(x); }
+double rj_fmod(double x, double y) { return rj::r_fmod(x, y); }
+double rj_ffloor(double x, double y) { return rj::r_ffloor(x, y); }
 }

@@ -5,4 +5,6 @@ extern "C" {
 double rj_lgamma(double x);
 double rj_digamma(double x);
 double rj_trigamma(double x);
+double rj_fmod(double x, double y);    // R's %% on doubles
+double rj_ffloor(double x, double y);  // R's %/% on doubles
 }
