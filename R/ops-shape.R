@@ -315,3 +315,20 @@ diag <- function(x = 1, nrow, ncol, names = TRUE) {
   out <- rj_bind("scatter", list(zeros, v), list(lists = list((seq_len(n) - 1L) * (n + 1L)), ints = 0L))
   rj_reshape(out, c(n, n))
 }
+
+#' @rdname rj-shape
+#' @param lag,differences As in [base::diff()]: a vector's (or a matrix's
+#'   rows') lagged differences, repeated `differences` times.
+#' @export
+diff.rj_value <- function(x, lag = 1L, differences = 1L, ...) {
+  lag <- as.integer(lag)
+  r <- length(x@shape)
+  if (r > 2L) rj_unsupported("diff() of an array of rank > 2")
+  for (k in seq_len(differences)) {
+    n <- if (r == 2L) x@shape[[1L]] else length(x)
+    if (lag >= n) return(if (r == 2L) x[integer(0), , drop = FALSE] else rj_reshape(x, n)[integer(0)])
+    x <- if (r == 2L) x[-seq_len(lag), , drop = FALSE] - x[seq_len(n - lag), , drop = FALSE]
+         else rj_reshape(x, n)[-seq_len(lag)] - rj_reshape(x, n)[seq_len(n - lag)]
+  }
+  x
+}

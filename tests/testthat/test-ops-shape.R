@@ -189,3 +189,16 @@ test_that("shape verbs work with rjax only loaded (overlay)", {
   xx <- base::cbind(x, 1)
   expect_rj_equal(rjax::jit(f)(x), unname(base::diag(base::crossprod(xx)) + sum(base::diag(base::outer(x[1:2], x[1:2])))))
 })
+
+test_that("diff() matches base R for vectors and matrices, eager and jitted", {
+  set.seed(21)
+  v <- rnorm(11); m <- matrix(rnorm(24), 6)
+  for (args in list(list(1, 1), list(2, 1), list(1, 3), list(3, 2))) {
+    f <- function(x) diff(x, lag = args[[1]], differences = args[[2]])
+    expect_equal(as.vector(f(rj_array(v))), f(v), tolerance = 1e-12)
+    expect_equal(as.vector(jit(f)(v)), f(v), tolerance = 1e-12)
+    expect_equal(as.matrix(jit(f)(m)), f(m), tolerance = 1e-12)
+  }
+  five <- function(x) diff(diff(diff(diff(diff(x)))))
+  expect_equal(as.vector(jit(five)(v)), five(v), tolerance = 1e-12)
+})
