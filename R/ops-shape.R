@@ -324,9 +324,10 @@ diff.rj_value <- function(x, lag = 1L, differences = 1L, ...) {
   lag <- as.integer(lag)
   r <- length(x@shape)
   if (r > 2L) rj_unsupported("diff() of an array of rank > 2")
+  n0 <- if (r == 2L) x@shape[[1L]] else length(x)
+  if (lag * differences >= n0) return(rj_reshape(x, length(x))[integer(0)])  # base R returns x[0L]
   for (k in seq_len(differences)) {
     n <- if (r == 2L) x@shape[[1L]] else length(x)
-    if (lag >= n) return(if (r == 2L) x[integer(0), , drop = FALSE] else rj_reshape(x, n)[integer(0)])
     x <- if (r == 2L) x[-seq_len(lag), , drop = FALSE] - x[seq_len(n - lag), , drop = FALSE]
          else rj_reshape(x, n)[-seq_len(lag)] - rj_reshape(x, n)[seq_len(n - lag)]
   }
