@@ -7,7 +7,7 @@ LIB      := $(CURDIR)/lib
 export R_LIBS := $(LIB)
 export MAKEFLAGS := -j2
 
-.PHONY: all deps install demo test check document clean
+.PHONY: all deps install demo test check document clean bench bench-deps
 
 all: install
 
@@ -36,6 +36,14 @@ document: deps
 check: deps
 	rm -rf check && mkdir check
 	cd check && $(R) CMD build .. && _R_SHLIB_STRIP_=true _R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual rjax_*.tar.gz
+
+# The peers of the PLN benchmark need Debian's numpy and PyTorch.
+bench-deps: deps
+	sh tools/install-deps.sh --bench
+
+# Writes bench/results/pln.csv and pln.md (rjax levels and peers in one run).
+bench: install bench-deps
+	$(RSCRIPT) tools/bench-peers/run.R
 
 clean:
 	rm -rf $(LIB) check

@@ -107,15 +107,83 @@ jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm")) {
 
 rj_backends <- function() c("llvm", "interp")
 
-compile_traced <- function(f, args, static, backend) {
+compile_traced <- function(f, args, static, backend) compile_lowered(lower_traced(f, args, static), backend)
+
+# Trace and optimise: the "lowered" stage of ahead-of-time compilation.
+lower_traced <- function(f, args, static) {
   tr <- trace_graph(f, args, static)
-  g <- .Call(C_rjc_graph_optimize, tr$graph)
+  list(graph = .Call(C_rjc_graph_optimize, tr$graph), out_def = tr$out_def)
+}
+
+compile_lowered <- function(lowered, backend) {
   # The C++ core reads the dump switch from the environment (it knows no R).
   if (isTRUE(getOption("rjax.dump")) && !nzchar(Sys.getenv("RJAX_DUMP_IR"))) {
     Sys.setenv(RJAX_DUMP_IR = "1")
     on.exit(Sys.unsetenv("RJAX_DUMP_IR"), add = TRUE)
   }
-  list(exe = .Call(C_rjc_compile, g, backend), out_def = tr$out_def, graph = g)
+  list(exe = .Call(C_rjc_compile, lowered$graph, backend), out_def = lowered$out_def, graph = lowered$graph)
+}
+
+#' Ahead-of-time compilation
+#'
+#' `jit_lower(jf, ...)` traces and optimises a jitted function for the
+#' signature of the given arguments without running it; `jit_compile()`
+#' compiles the lowered program and returns a function that runs it on
+#' arguments of that signature (another signature is an error). Together
+#' they separate tracing and compile time from run time, as JAX's
+#' `jax.jit(f).lower(x).compile()`.
+#' @param jf A function made by [jit()].
+#' @param ... Example arguments (their dtypes and shapes, and the values of
+#'   static arguments, define the signature).
+#' @param lowered The result of `jit_lower()`.
+#' @param backend Backend to compile for (default: the jitted function's).
+#' @return `jit_lower()`: an object of class `rjax_lowered` (printing shows
+#'   the program). `jit_compile()`: a function of class `rjax_compiled`.
+#' @examples
+#' jf <- jit(function(x, y) sum(x * y))
+#' lo <- jit_lower(jf, c(1, 2, 3), c(4, 5, 6))
+#' lo
+#' run <- jit_compile(lo)
+#' run(c(1, 2, 3), c(1, 1, 1))
+#' @export
+jit_lower <- function(jf, ...) {
+  a <- attr(jf, "rjax")
+  if (!inherits(jf, "rjax_jit") || is.null(a)) rj_abort("type", "jit_lower() needs a function made by jit()")
+  args <- match_args(a$f, list(...))
+  st <- static_names(args, a$static)
+  sig <- signature_key(args, st)
+  lo <- lower_traced(a$f, args, st)
+  structure(c(lo, list(key = sig$key, f = a$f, static = a$static, backend = a$backend)), class = "rjax_lowered")
+}
+
+#' @rdname jit_lower
+#' @export
+jit_compile <- function(lowered, backend = lowered$backend) {
+  if (!inherits(lowered, "rjax_lowered")) rj_abort("type", "jit_compile() needs the result of jit_lower()")
+  entry <- compile_lowered(lowered, backend)
+  f <- lowered$f
+  run <- function(...) {
+    args <- match_args(f, list(...))
+    sig <- signature_key(args, static_names(args, lowered$static))
+    if (!identical(sig$key, lowered$key)) {
+      rj_abort("signature", "these arguments do not have the signature the program was compiled for; call jit_lower() again with them")
+    }
+    tree_unflatten(entry$out_def, .Call(C_rjc_run, entry$exe, sig$leaves))
+  }
+  structure(run, class = c("rjax_compiled", "function"), rjax = list(backend = backend, graph = entry$graph))
+}
+
+#' @export
+print.rjax_lowered <- function(x, ...) {
+  cli::cat_line("<rjax lowered program, backend ", x$backend, ">")
+  cli::cat_line(.Call(C_rjc_graph_print, x$graph))
+  invisible(x)
+}
+
+#' @export
+print.rjax_compiled <- function(x, ...) {
+  cli::cat_line("<rjax compiled program, backend ", attr(x, "rjax")$backend, ">")
+  invisible(x)
 }
 
 #' What the compiler made of a jitted function

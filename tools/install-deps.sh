@@ -5,6 +5,11 @@ set -eu
 
 PKGS="r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-roxygen2 r-cran-cli r-cran-knitr r-cran-rmarkdown r-cran-pkgbuild pandoc llvm-16-dev"
 
+# --bench adds the peers of `make bench` (Debian's numpy and PyTorch).
+if [ "${1:-}" = "--bench" ]; then
+  PKGS="python3-numpy python3-torch"
+fi
+
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

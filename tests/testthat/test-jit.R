@@ -111,3 +111,18 @@ test_that("tracing works with rjax only loaded (rjax::jit)", {
   M <- matrix(rnorm(12), 4)
   expect_rj_equal(rjax::jit(f)(M), f(M))
 })
+
+test_that("ahead-of-time: jit_lower and jit_compile separate tracing from running", {
+  calls <- 0
+  jf <- jit(function(x, y) { calls <<- calls + 1; sum(x * y) })
+  lo <- jit_lower(jf, c(1, 2, 3), c(4, 5, 6))
+  expect_s3_class(lo, "rjax_lowered")
+  expect_output(print(lo), "reduce_sum")
+  run <- jit_compile(lo)
+  expect_rj_equal(run(c(1, 2, 3), c(1, 1, 1)), 6)
+  expect_rj_equal(run(c(2, 2, 2), c(1, 2, 3)), 12)
+  expect_equal(calls, 1)
+  expect_error(run(c(1, 2), c(1, 2)), class = "rjax_signature_error")
+  expect_error(jit_lower(function(x) x, 1), class = "rjax_type_error")
+  expect_output(print(run), "compiled program")
+})
