@@ -35,7 +35,7 @@ document: deps
 
 check: deps
 	rm -rf check && mkdir check
-	cd check && $(R) CMD build .. && _R_SHLIB_STRIP_=true _R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual rjax_*.tar.gz
+	cd check && $(R) CMD build .. && _R_CHECK_FORCE_SUGGESTS_=false $(R) CMD check --no-manual rjax_*.tar.gz
 
 # The peers of the PLN benchmark need Debian's numpy and PyTorch.
 bench-deps: deps

@@ -149,6 +149,7 @@ collect_indices <- function(env, n) {
 }
 
 #' @rdname rj-shape
+#' @aliases [,rj_value-method
 #' @export
 setMethod("[", "rj_value", function(x, i, j, ..., drop = TRUE) {
   nidx <- nargs() - 1L - !missing(drop)
@@ -165,6 +166,7 @@ setMethod("[", "rj_value", function(x, i, j, ..., drop = TRUE) {
 })
 
 #' @rdname rj-shape
+#' @aliases [<-,rj_value-method
 #' @export
 setMethod("[<-", "rj_value", function(x, i, j, ..., value) {
   nidx <- nargs() - 2L

@@ -63,7 +63,7 @@ coef.pln_fit <- function(object, type = c("main", "covariance"), ...) {
 }
 
 #' @rdname pln-methods
-#' @importFrom stats sigma
+#' @importFrom stats sigma AIC BIC logLik coef vcov fitted predict
 #' @export
 sigma.pln_fit <- function(object, ...) object$Sigma
 
