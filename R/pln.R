@@ -78,7 +78,7 @@ pln_simulate <- function(n, p, d = 1, rho = 0.5, sigma = 0.7, depth = 1, seed = 
 #' @export
 pln_control <- function(max_iter = 1000L, tol = 1e-9, lr = 0.1, optimizer = "radam", clip = NULL,
                         dtype = c("f64", "f32"), backend = getOption("rjax.backend", "interp"),
-                        chunk = 25L, trace = TRUE, progress = interactive()) {
+                        chunk = 50L, trace = TRUE, progress = interactive()) {
   dtype <- match.arg(dtype)
   if (!inherits(optimizer, "rjax_optimizer")) optimizer <- match.arg(optimizer, c("radam", "adam"))
   structure(list(max_iter = as.integer(max_iter), tol = tol, lr = lr, optimizer = optimizer, clip = clip,
@@ -148,15 +148,16 @@ pln_step_fn <- function(opt) {
   }
 }
 
-# Runs `k` iterations from `st`; returns list(state, elbo = numeric(k)).
-pln_run_chunk <- function(step, st, data, k) {
-  elbos <- numeric(k)
-  for (i in seq_len(k)) {
-    r <- step(st, data)
-    st <- r$state
-    elbos[[i]] <- as.vector(r$elbo)
-  }
-  list(state = st, elbo = elbos)
+# A compiled program running `k` iterations from a state: one scan, so the
+# loop runs natively; returns list(state, elbo = the k ELBO values).
+pln_chunk_fn <- function(step, backend) {
+  jit(function(st, data, k) {
+    r <- scan(function(carry, x) {
+      s <- step(carry, data)
+      list(s$state, s$elbo)
+    }, st, length = k)
+    list(state = r$carry, elbo = r$ys)
+  }, static = "k", backend = backend)
 }
 
 #' Fit a Poisson log-normal model
@@ -222,7 +223,7 @@ pln_optimize <- function(Y, X, O, control) {
   opt <- pln_optimizer(control)
   st <- list(M = arr(M0), S = arr(S0), B = arr(B0), Sigma = arr(Sigma0))
   st$opt <- opt$init(list(M = st$M, S = st$S))
-  step <- jit(pln_step_fn(opt), backend = control$backend)
+  chunk_fn <- pln_chunk_fn(pln_step_fn(opt), control$backend)
   elbo <- numeric()
   const <- -sum(log_factorial(Y))
   converged <- FALSE
@@ -232,10 +233,10 @@ pln_optimize <- function(Y, X, O, control) {
   }
   while (it < control$max_iter) {
     k <- min(control$chunk, control$max_iter - it)
-    r <- pln_run_chunk(step, st, data, k)
+    r <- chunk_fn(st, data, k)
     st <- r$state
     prev <- if (length(elbo)) elbo[[length(elbo)]] else NA
-    elbo <- c(elbo, r$elbo)
+    elbo <- c(elbo, as.vector(r$elbo))
     it <- it + k
     if (control$progress) cli::cli_progress_update(set = it, id = pb)
     last <- elbo[[length(elbo)]]
