@@ -552,7 +552,11 @@ static void print_body(const Graph& g, std::ostringstream& os, const std::string
   };
   auto declare = [&](int v) {
     names[v] = var_name(counter++);
-    return names[v] + ":" + g.nodes[v].type.str();
+    const Node& n = g.nodes[v];
+    if (!n.is_tuple()) return names[v] + ":" + n.type.str();
+    std::string ts;  // a tuple node: the types of its outputs
+    for (size_t k = 0; k < n.outs.size(); ++k) ts += (k ? ", " : "") + n.outs[k].str();
+    return names[v] + ":(" + ts + ")";
   };
   // Constants that are not scalars are listed like JAX's constvars.
   std::vector<std::string> consts, ins;
@@ -575,10 +579,9 @@ static void print_body(const Graph& g, std::ostringstream& os, const std::string
     if (!at.empty()) os << "[" << at << "]";
     for (int i : n.in) os << " " << name_of(i);
     os << "\n";
-    for (auto& s : n.sub) {
+    for (auto& s : n.sub) {  // names continue the count, so that they stay unique
       std::unordered_map<int, std::string> sub_names;
-      int sub_counter = counter;
-      print_body(*s, os, indent + "      ", sub_names, sub_counter);
+      print_body(*s, os, indent + "      ", sub_names, counter);
     }
   }
   os << indent << "  in (";
