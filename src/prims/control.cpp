@@ -101,8 +101,7 @@ std::vector<int> vjp_scan(Builder& b, const Node& n, const std::vector<int>& cts
     std::vector<int> vin = res;
     vin.insert(vin.end(), xs.begin(), xs.end());
     vin.insert(vin.end(), consts.begin(), consts.end());
-    int m_ct = 0;
-    for (size_t i = 0; i < wc.size(); ++i) vin.push_back(ct_carry[m_ct++]);
+    vin.insert(vin.end(), ct_carry.begin(), ct_carry.end());
     vin.insert(vin.end(), ct_y.begin(), ct_y.end());
     auto m = replay(bb, *vg, vin);
     auto out = [&](size_t k) { return m[vg->outputs[k]]; };

@@ -48,6 +48,8 @@ test_that("scan: reverse, length without xs, zero length, rank-0 ys", {
   out <- scan(function(c, x) list(c + x$a * x$b, NULL), 0, list(a = 1:3, b = c(2, 2, 2)))
   expect_equal(as_r(out$carry), 12)
   expect_null(out$ys)
+  # a single R number as xs is one slice
+  expect_equal(as_r(scan(function(c, x) list(c + x, x * 2), 1, 5)$ys), 10)
 })
 
 test_that("scan carries nested lists and optimizer-like states", {
@@ -189,7 +191,6 @@ test_that("gradients of cond follow the branch taken", {
     expect_equal(as_r(jit(grad(f))(c(-1, -2))), cos(c(-1, -2)))
   })
   # gradient wrt a value the branch captures
-  h <- function(x, k) cond(k > 0, function() x * k, function() x, )
   h <- function(x, k) sum(cond(k > 0, function(x) x * k, function(x) x + k, x))
   g <- jit(grad(h, wrt = 1:2))(c(1, 2), 3)
   expect_equal(as_r(g$x), c(3, 3))
