@@ -18,13 +18,32 @@ is_tracing <- function() .rj_state$depth > 0L
 # recording into the innermost open trace and computing eagerly.
 rj_bind <- function(op, args, attrs = NULL) .Call(C_rjc_bind, op, args, attrs)[[1L]]
 
+# Open traces, innermost first: a control-flow call (scan, cond, ...) is
+# recorded into the innermost one, where it is called.
+.rj_state$graphs <- list()
+
+# Starts a new graph one level deeper than the innermost open trace;
+# close_trace() (on exit of the caller) ends it.
+open_trace <- function() {
+  depth <- .rj_state$depth + 1L
+  .rj_state$depth <- depth
+  g <- .Call(C_rjc_graph_new, depth)
+  .rj_state$graphs <- c(list(g), .rj_state$graphs)
+  g
+}
+
+close_trace <- function() {
+  .rj_state$depth <- .rj_state$depth - 1L
+  .rj_state$graphs <- .rj_state$graphs[-1L]
+}
+
+current_trace <- function() .rj_state$graphs[[1L]]
+
 # Runs `f(args)` with every array leaf of the non-static arguments replaced by
 # a parameter of a new graph. Returns list(graph, out_def, in_leaves).
 trace_graph <- function(f, args, static = character()) {
-  depth <- .rj_state$depth + 1L
-  .rj_state$depth <- depth
-  on.exit(.rj_state$depth <- depth - 1L)
-  g <- .Call(C_rjc_graph_new, depth)
+  g <- open_trace()
+  on.exit(close_trace())
   targs <- args
   leaves <- list()
   nms <- names(args)

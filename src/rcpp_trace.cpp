@@ -4,6 +4,7 @@
 // Eager ("no jit") evaluation is tracing with constant inputs: the builder
 // folds every node whose inputs are constants, so a primitive applied to
 // rj_arrays runs its kernel at once. One code path serves both modes.
+#include "prims/control.h"
 #include "rcpp_glue.h"
 #include "transforms/passes.h"
 
@@ -200,6 +201,96 @@ SEXP rjc_custom_vjp_call(SEXP fptr, SEXP fwdptr, SEXP bwdptr, SEXP args) {
   return R_NilValue;
 }
 
+// Records a control-flow node (op "scan", "while" or "cond"; layouts in
+// src/prims/control.h) in the open trace `target` (the innermost one: the
+// loop is called there). `graphs` are the traced bodies, `args` the
+// explicit inputs ([init, xs] / [init] / [pred, operands]), `ints` for scan
+// {length, reverse}. The values the bodies captured from enclosing traces
+// become the node's loop-invariant inputs, and the bodies self-contained
+// (captures turned into params), so that transforms and executors never see
+// a capture inside a node. Returns the tracers of the node's outputs.
+SEXP rjc_control(SEXP target, SEXP op, SEXP graphs, SEXP args, SEXP ints) {
+  RJ_TRY
+  Ctx c;
+  c.g = get_graph(target);
+  c.gptr = target;
+  if (c.g->closed) fail("internal", "control flow recorded into a finished trace");
+  Builder b(*c.g);
+  const std::string name = str_arg(op);
+  std::vector<GraphPtr> subs;
+  std::vector<std::vector<int>> consts;
+  for (R_xlen_t k = 0; k < Rf_xlength(graphs); ++k) {
+    const Graph& g = *get_graph(VECTOR_ELT(graphs, k));
+    std::vector<int> cs;
+    for (auto& src : g.capture_src) {
+      if (src.outer->level > c.g->level) fail("internal", "a loop body captured a value of an inner trace");
+      cs.push_back(src.outer == c.g.get() ? src.id : c.g->capture(src.outer, src.id));
+    }
+    auto own = std::make_shared<Graph>(g);
+    own->params.insert(own->params.end(), own->captures.begin(), own->captures.end());
+    own->captures.clear();
+    own->capture_src.clear();
+    own->closed = true;
+    subs.push_back(own);
+    consts.push_back(cs);
+  }
+  // The explicit inputs, brought to the types the bodies were traced with.
+  std::vector<Type> want;
+  const Graph& g0 = *subs.at(0);
+  int64_t length = 0;
+  if (name == "scan") {
+    length = (int64_t)INTEGER(ints)[0];
+    for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) want.push_back(g0.type(g0.params[i]));
+  } else if (name == "while") {
+    for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) want.push_back(g0.type(subs.at(1)->params[i]));
+  } else if (name == "cond") {
+    want.push_back(Type{DType::b8, {}});
+    for (R_xlen_t i = 1; i < Rf_xlength(args); ++i) want.push_back(g0.type(g0.params[i - 1]));
+  } else {
+    fail("internal", "unknown control primitive '" + name + "'");
+  }
+  const int nx = name == "scan" ? INTEGER(ints)[2] : 0;
+  const int n_args = (int)Rf_xlength(args);
+  for (int i = n_args - nx; i < n_args; ++i) want[i] = stacked_type(want[i], length);
+  std::vector<int> in;
+  for (int i = 0; i < n_args; ++i) {
+    int v = to_node(b, VECTOR_ELT(args, i));
+    if (b.type(v).dtype != want[i].dtype) v = b.convert(v, want[i].dtype);
+    if (b.type(v).shape != want[i].shape) {
+      if (b.type(v).size() != shape_size(want[i].shape))
+        fail("internal", name + ": input " + std::to_string(i + 1) + " has type " + b.type(v).str() + ", expected " +
+                             want[i].str());
+      v = b.reshape(v, want[i].shape);
+    }
+    in.push_back(v);
+  }
+  Attrs a;
+  std::vector<Type> outs;
+  auto out_types = [](const Graph& g, size_t from, size_t to) {
+    std::vector<Type> r;
+    for (size_t k = from; k < to; ++k) r.push_back(g.type(g.outputs[k]));
+    return r;
+  };
+  for (auto& cs : consts) in.insert(in.end(), cs.begin(), cs.end());
+  if (name == "scan") {
+    const int nc = n_args - nx;
+    a.ints = {length, nc, nx, INTEGER(ints)[1] ? 1 : 0};
+    outs = out_types(g0, 0, nc);
+    for (auto& t : out_types(g0, nc, g0.outputs.size())) outs.push_back(stacked_type(t, length));
+  } else if (name == "while") {
+    a.ints = {n_args, (int64_t)consts[0].size(), (int64_t)consts[1].size()};
+    outs = out_types(*subs[1], 0, subs[1]->outputs.size());
+  } else {
+    a.ints = {n_args - 1, (int64_t)consts[0].size(), (int64_t)consts[1].size()};
+    outs = out_types(g0, 0, g0.outputs.size());
+  }
+  auto ids = b.emit_tuple(name, in, subs, a, outs);
+  Graph unused;
+  return results_to_r(c, unused, ids);
+  RJ_CATCH
+  return R_NilValue;
+}
+
 SEXP rjc_graph_vjp(SEXP gptr, SEXP wrt) {
   RJ_TRY
   std::vector<int> w;
@@ -226,14 +317,14 @@ SEXP rjc_graph_verify(SEXP gptr) {
   return R_NilValue;
 }
 
-// list(n_nodes, n_captures, out_dtypes, out_shapes)
+// list(n_ops, n_captures, out_dtypes, out_shapes, out_weak)
 SEXP rjc_graph_info(SEXP gptr) {
   RJ_TRY
   GraphPtr g = get_graph(gptr);
   int param_id = prim_id("param"), const_id = prim_id("const");
   int n_ops = 0;
   for (auto& n : g->nodes) n_ops += n.prim != param_id && n.prim != const_id;
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, 4));
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 5));
   SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(n_ops));
   SET_VECTOR_ELT(out, 1, Rf_ScalarInteger((int)g->captures.size()));
   SEXP dts = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)g->outputs.size()));
@@ -247,9 +338,12 @@ SEXP rjc_graph_info(SEXP gptr) {
   }
   SET_VECTOR_ELT(out, 2, dts);
   SET_VECTOR_ELT(out, 3, shs);
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, 4));
-  const char* names[] = {"n_ops", "n_captures", "out_dtypes", "out_shapes"};
-  for (int i = 0; i < 4; ++i) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
+  SEXP weak = Rf_allocVector(LGLSXP, (R_xlen_t)g->outputs.size());
+  SET_VECTOR_ELT(out, 4, weak);
+  for (size_t i = 0; i < g->outputs.size(); ++i) LOGICAL(weak)[i] = g->type(g->outputs[i]).weak;
+  SEXP nm = PROTECT(Rf_allocVector(STRSXP, 5));
+  const char* names[] = {"n_ops", "n_captures", "out_dtypes", "out_shapes", "out_weak"};
+  for (int i = 0; i < 5; ++i) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
   Rf_setAttrib(out, R_NamesSymbol, nm);
   UNPROTECT(4);
   return out;

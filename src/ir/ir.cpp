@@ -80,6 +80,22 @@ double Buffer::get(int64_t i) const {
 
 BufferPtr make_buffer(DType d, const Shape& s) { return std::make_shared<Buffer>(d, s); }
 
+namespace {
+struct ViewBuffer : Buffer {
+  BufferPtr base;  // keeps the viewed memory alive
+  ViewBuffer(const BufferPtr& b, size_t off, DType d, const Shape& s) : Buffer(d, Shape{0}), base(b) {
+    shape = s;
+    data = static_cast<char*>(b->data) + off;
+  }
+  ~ViewBuffer() { data = nullptr; }  // not ours to free
+};
+}  // namespace
+
+BufferPtr buffer_view(const BufferPtr& base, size_t byte_offset, DType d, const Shape& s) {
+  if (byte_offset + (size_t)shape_size(s) * dtype_size(d) > base->nbytes()) fail("internal", "buffer view out of range");
+  return std::make_shared<ViewBuffer>(base, byte_offset, d, s);
+}
+
 BufferPtr scalar_buffer(DType d, double v) {
   auto b = make_buffer(d, {});
   switch (d) {
@@ -226,7 +242,7 @@ int Builder::emit(int pid, std::vector<int> in, const Attrs& a) {
     all_const = all_const && g.nodes[v].value != nullptr;
   }
   Type t = p.infer(types, a);
-  t.weak = weak;
+  if (!p.weak_from_infer) t.weak = weak;
   // Constant folding: evaluate now what does not depend on any input.
   if (all_const && p.foldable && p.eval && !in.empty()) {
     auto out = make_buffer(t.dtype, t.shape);
@@ -253,6 +269,34 @@ int Builder::emit(int pid, std::vector<int> in, const Attrs& a) {
   int id = (int)g.nodes.size() - 1;
   bucket.push_back(id);
   return id;
+}
+
+std::vector<int> Builder::emit_tuple(const std::string& name, std::vector<int> in, std::vector<GraphPtr> sub,
+                                     const Attrs& a, std::vector<Type> outs) {
+  Node n;
+  n.prim = prim_id(name);
+  for (int v : in)
+    if (v < 0 || v >= (int)g.nodes.size()) fail("internal", name + ": input id out of range");
+  n.in = std::move(in);
+  n.attrs = a;
+  n.sub = std::move(sub);
+  n.outs = std::move(outs);
+  std::vector<Type> ts;
+  for (int v : n.in) ts.push_back(g.nodes[v].type);
+  n.type = prim(n.prim).infer(ts, a);
+  g.nodes.push_back(std::move(n));
+  int id = (int)g.nodes.size() - 1;
+  std::vector<int> res;
+  const std::vector<Type> types = g.nodes[id].outs;  // a copy: emit() grows g.nodes
+  for (size_t k = 0; k < types.size(); ++k) {
+    Attrs ga;
+    ga.ints = {(int64_t)k};
+    ga.dtype = types[k].dtype;
+    ga.shape = types[k].shape;
+    ga.scalar = types[k].weak ? 1 : 0;
+    res.push_back(emit("tuple_get", {id}, ga));
+  }
+  return res;
 }
 
 int Builder::add(int a, int b) {
@@ -508,7 +552,11 @@ static void print_body(const Graph& g, std::ostringstream& os, const std::string
   };
   auto declare = [&](int v) {
     names[v] = var_name(counter++);
-    return names[v] + ":" + g.nodes[v].type.str();
+    const Node& n = g.nodes[v];
+    if (!n.is_tuple()) return names[v] + ":" + n.type.str();
+    std::string ts;  // a tuple node: the types of its outputs
+    for (size_t k = 0; k < n.outs.size(); ++k) ts += (k ? ", " : "") + n.outs[k].str();
+    return names[v] + ":(" + ts + ")";
   };
   // Constants that are not scalars are listed like JAX's constvars.
   std::vector<std::string> consts, ins;
@@ -531,10 +579,9 @@ static void print_body(const Graph& g, std::ostringstream& os, const std::string
     if (!at.empty()) os << "[" << at << "]";
     for (int i : n.in) os << " " << name_of(i);
     os << "\n";
-    for (auto& s : n.sub) {
+    for (auto& s : n.sub) {  // names continue the count, so that they stay unique
       std::unordered_map<int, std::string> sub_names;
-      int sub_counter = counter;
-      print_body(*s, os, indent + "      ", sub_names, sub_counter);
+      print_body(*s, os, indent + "      ", sub_names, counter);
     }
   }
   os << indent << "  in (";

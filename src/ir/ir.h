@@ -69,6 +69,9 @@ struct Buffer {
 using BufferPtr = std::shared_ptr<Buffer>;
 BufferPtr make_buffer(DType d, const Shape& s);
 BufferPtr scalar_buffer(DType d, double v);
+// A buffer over part of another one's memory (which it keeps alive): the
+// slices of a scan's stacked inputs are read in place, without copies.
+BufferPtr buffer_view(const BufferPtr& base, size_t byte_offset, DType d, const Shape& s);
 
 // Static attributes of a node. One flat struct for every primitive keeps
 // hashing, equality (CSE) and printing generic; each primitive documents which
@@ -97,6 +100,11 @@ struct Node {
   BufferPtr value;             // const nodes only
   std::vector<GraphPtr> sub;   // control-flow bodies
   std::string label;           // param nodes: the argument path ("x", "params$M")
+  // Tuple nodes (control flow: scan, while, cond) have several outputs: their
+  // types are here, `type` is a placeholder, and each output is read by a
+  // tuple_get node (see Builder::emit_tuple).
+  std::vector<Type> outs;
+  bool is_tuple() const { return !outs.empty(); }
 };
 
 struct Capture {  // a value of an enclosing trace used inside this one
@@ -131,6 +139,8 @@ using EvalFn = void (*)(const std::vector<const Buffer*>& in, Buffer& out, const
 // given the node and the cotangent of its output, return one cotangent per
 // input (-1 where the input gets none: integer inputs, indices, ...).
 using VjpFn = std::vector<int> (*)(Builder& b, const Node& n, int out, int ct);
+// The same for tuple nodes: one cotangent per output (-1: none reached it).
+using VjpTupleFn = std::vector<int> (*)(Builder& b, const Node& n, const std::vector<int>& cts);
 
 struct PrimDef {
   std::string name;
@@ -144,6 +154,10 @@ struct PrimDef {
   // Leading inputs that do not carry the value (select's predicate): the
   // output is weakly typed when all the other inputs are.
   int n_control = 0;
+  VjpTupleFn vjp_tuple = nullptr;  // tuple nodes (control flow)
+  // The output's weak flag is the one infer() returns (tuple_get: the weak
+  // flag of the control node's output), not derived from the inputs.
+  bool weak_from_infer = false;
 };
 
 int register_prim(PrimDef def);  // returns the primitive's id
@@ -168,6 +182,10 @@ struct Builder {
 
   int emit(const std::string& name, std::vector<int> in, const Attrs& a = {});
   int emit(int prim_id, std::vector<int> in, const Attrs& a = {});
+  // A tuple node owning sub-graphs (never folded or shared), and one
+  // tuple_get per output; returns the tuple_get ids.
+  std::vector<int> emit_tuple(const std::string& name, std::vector<int> in, std::vector<GraphPtr> sub,
+                              const Attrs& a, std::vector<Type> outs);
   int constant(BufferPtr value, bool weak = false);
   int scalar(double v, DType d);               // rank-0 constant
   int full(double v, Type like);               // constant of a type (broadcast scalar)

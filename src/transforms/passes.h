@@ -24,6 +24,12 @@ GraphPtr dce(const Graph& g);
 // (auxiliary values) pass through undifferentiated.
 GraphPtr vjp(const Graph& g, const std::vector<int>& wrt);
 
+// The backward program of a self-contained graph (no captures), used for
+// the bodies of control flow: its inputs are [g's params..., a cotangent for
+// each output k of g with has_ct[k]], its outputs the cotangents of the
+// params listed in wrt (zeros where none flows).
+GraphPtr vjp_graph(const Graph& g, const std::vector<int>& wrt, const std::vector<char>& has_ct);
+
 // One sweep of algebraic simplification (simplify.cpp lists the rewrites),
 // followed by dead-code elimination.
 GraphPtr simplify(const Graph& g);

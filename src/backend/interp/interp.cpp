@@ -1,6 +1,9 @@
 // The interpreter backend: runs a graph node by node with each primitive's
 // reference kernel, freeing every intermediate buffer after its last use.
+#include <unordered_map>
+
 #include "../backend.h"
+#include "../control.h"
 
 namespace rj {
 
@@ -19,6 +22,8 @@ namespace {
 
 struct InterpExecutable : Executable {
   std::vector<int> last_use;  // index of the last node reading each value
+  std::unordered_map<int, std::unique_ptr<ControlRunner>> control;  // tuple nodes
+  int tuple_get = prim_id("tuple_get");
 
   std::vector<BufferPtr> run(const std::vector<BufferPtr>& inputs) override {
     const Graph& g = *graph;
@@ -27,10 +32,23 @@ struct InterpExecutable : Executable {
     auto ins = g.inputs();
     for (size_t i = 0; i < ins.size(); ++i) vals[ins[i]] = inputs[i];
     std::vector<const Buffer*> args;
+    std::unordered_map<int, std::vector<BufferPtr>> tuples;  // outputs of tuple nodes
     for (size_t v = 0; v < g.nodes.size(); ++v) {
       const Node& n = g.nodes[v];
       if (n.value) { vals[v] = n.value; continue; }
       if (vals[v]) continue;  // a param
+      if (n.is_tuple()) {
+        std::vector<BufferPtr> in;
+        for (int i : n.in) in.push_back(vals[i]);
+        tuples[(int)v] = control.at((int)v)->run(in);
+        for (int i : n.in)
+          if (last_use[i] == (int)v) vals[i].reset();
+        continue;
+      }
+      if (n.prim == tuple_get) {
+        vals[v] = tuples.at(n.in[0]).at(n.attrs.ints[0]);
+        continue;
+      }
       const PrimDef& p = prim(n.prim);
       if (!p.eval) fail("internal", "primitive '" + p.name + "' has no interpreter kernel");
       args.clear();
@@ -57,6 +75,8 @@ ExecutablePtr compile_interp(GraphPtr g) {
   for (size_t v = 0; v < g->nodes.size(); ++v)
     for (int i : g->nodes[v].in) e->last_use[i] = (int)v;
   for (int o : g->outputs) e->last_use[o] = (int)g->nodes.size();  // outputs live to the end
+  for (size_t v = 0; v < g->nodes.size(); ++v)
+    if (g->nodes[v].is_tuple()) e->control[(int)v] = make_control_runner(g->nodes[v], "interp");
   return e;
 }
 

@@ -12,6 +12,7 @@
 #include "../../runtime/thread_pool.h"
 #include "../../transforms/fusion.h"
 #include "../backend.h"
+#include "../control.h"
 #include "kernel_spec.h"
 
 namespace rj {
@@ -74,6 +75,8 @@ struct LibStep {
   std::vector<std::unique_ptr<View>> in_views;  // nullptr where the operand is an input or constant
   std::unique_ptr<View> out_view;
   std::vector<const Buffer*> args;
+  std::unique_ptr<ControlRunner> control;  // tuple nodes (control flow)
+  bool tuple_get = false;
 };
 
 struct LlvmExecutable : Executable {
@@ -83,6 +86,7 @@ struct LlvmExecutable : Executable {
   std::vector<LibStep> libs;
   std::vector<int> out_first;  // per graph output: index of its first occurrence
   BufferPtr arena;
+  std::vector<std::vector<BufferPtr>> tuples;  // per node: outputs of a tuple node during a run
   std::string text;
 
   std::string describe() const override { return text; }
@@ -160,11 +164,49 @@ struct LlvmExecutable : Executable {
       }
       LibStep& ls = libs[li++];
       const Node& n = g.nodes[ls.node];
+      if (ls.control) {
+        run_control(ls, inputs, outs);
+        continue;
+      }
+      if (ls.tuple_get) {
+        const BufferPtr& src = tuples[n.in[0]].at(n.attrs.ints[0]);
+        if (src->nbytes()) std::memcpy(where(ls.node, inputs, outs), src->data, src->nbytes());
+        continue;
+      }
       for (size_t a = 0; a < n.in.size(); ++a) ls.args[a] = buffer_of(n.in[a], inputs, ls.in_views[a].get(), outs);
       ls.out_view->data = where(ls.node, inputs, outs);
       prim(n.prim).eval(ls.args, *ls.out_view, n.attrs);
     }
+    for (auto& t : tuples) t.clear();
     return outs;
+  }
+
+  // Operands in the arena are passed as views of it; results that alias one
+  // (a carry passed through unchanged, a cond branch returning an operand)
+  // are copied, since the arena block may be reused before their tuple_get runs.
+  void run_control(LibStep& ls, const std::vector<BufferPtr>& inputs, const std::vector<BufferPtr>& outs) {
+    const Graph& g = *graph;
+    const Node& n = g.nodes[ls.node];
+    std::vector<BufferPtr> in;
+    for (int u : n.in) {
+      const Slot& s = slot[u];
+      if (s.loc == Loc::input) in.push_back(inputs[s.at]);
+      else if (s.loc == Loc::constant) in.push_back(g.nodes[u].value);
+      else if (s.loc == Loc::output) in.push_back(outs[s.at]);
+      else in.push_back(buffer_view(arena, (size_t)s.at, g.type(u).dtype, g.type(u).shape));
+    }
+    std::vector<BufferPtr> r = ls.control->run(in);
+    const char* lo = static_cast<const char*>(arena->data);
+    const char* hi = lo + arena->nbytes();
+    for (auto& b : r) {
+      const char* d = static_cast<const char*>(b->data);
+      if (d && d >= lo && d < hi) {
+        auto c = make_buffer(b->dtype, b->shape);
+        std::memcpy(c->data, b->data, b->nbytes());
+        b = c;
+      }
+    }
+    tuples[ls.node] = std::move(r);
   }
 };
 
@@ -284,6 +326,14 @@ ExecutablePtr compile_llvm(GraphPtr g) {
       e->kernels.push_back(std::move(ks));
     } else {
       const Node& n = g->nodes[st.index];
+      if (n.is_tuple() || n.prim == prim_id("tuple_get")) {
+        LibStep ls;
+        ls.node = st.index;
+        if (n.is_tuple()) ls.control = make_control_runner(n, "llvm");
+        else ls.tuple_get = true;
+        e->libs.push_back(std::move(ls));
+        continue;
+      }
       if (!prim(n.prim).eval) fail("internal", "primitive '" + prim(n.prim).name + "' has no kernel");
       LibStep ls;
       ls.node = st.index;
@@ -294,6 +344,7 @@ ExecutablePtr compile_llvm(GraphPtr g) {
     }
   }
   plan_memory(*e);
+  e->tuples.resize(g->nodes.size());
   e->text = "; ---- fusion plan ----\n" + print_plan(*g, e->plan);
   if (dump) e->text += code.empty() ? "; (all kernels came from the compile cache)\n" : code;
   return e;
