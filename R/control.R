@@ -67,7 +67,7 @@ scan <- function(f, init, xs = NULL, length = NULL, reverse = FALSE) {
     s <- leaf_shape(l)
     if (base::length(s) == 0L) 1L else s  # an R number is a vector of length 1
   })
-  x_types <- Map(function(l, s) list(dtype = dtype(l), shape = s[-base::length(s)], weak = !is_rj_value(l)),
+  x_types <- Map(function(l, s) list(dtype = dtype(l), shape = s[-base::length(s)], weak = leaf_weak(l)),
                  fx$leaves, x_shapes)
   x_paths <- paste0(fx$paths, "[t]")
   carry_types <- lapply(fi$leaves, leaf_type)
@@ -294,7 +294,7 @@ cond <- function(pred, true_fun, false_fun, ...) {
 
 # The abstract type of a leaf: its dtype, shape and whether it is weakly
 # typed (plain R data).
-leaf_type <- function(x) list(dtype = dtype(x), shape = leaf_shape(x), weak = !is_rj_value(x))
+leaf_type <- function(x) list(dtype = dtype(x), shape = leaf_shape(x), weak = leaf_weak(x))
 
 type_str <- function(t) paste0(t$dtype, "[", paste(t$shape, collapse = ","), "]")
 

@@ -54,7 +54,7 @@ trace_graph <- function(f, args, static = character()) {
     fl <- tree_flatten(args[[i]], label)
     params <- lapply(seq_along(fl$leaves), function(k) {
       leaf <- fl$leaves[[k]]
-      .Call(C_rjc_graph_param, g, dtype(leaf), leaf_shape(leaf), !is_rj_value(leaf), fl$paths[[k]])
+      .Call(C_rjc_graph_param, g, dtype(leaf), leaf_shape(leaf), leaf_weak(leaf), fl$paths[[k]])
     })
     leaves <- c(leaves, fl$leaves)
     targs[i] <- list(tree_unflatten(fl$def, params))

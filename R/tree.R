@@ -54,6 +54,12 @@ leaf_signature <- function(x) {
   paste0(dtype(x), "w[", paste(shape, collapse = ","), "]")
 }
 
+# Plain R numbers are weakly typed, and so are traced values computed from them.
+leaf_weak <- function(x) {
+  if (is_rj_tracer(x)) return(.Call(C_rjc_tracer_weak, x))
+  !is_rj_value(x)
+}
+
 leaf_shape <- function(x) {
   if (is_rj_value(x)) return(x@shape)
   d <- dim(x)

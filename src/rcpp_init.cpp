@@ -22,6 +22,7 @@ SEXP rjc_graph_verify(SEXP);
 SEXP rjc_graph_info(SEXP);
 SEXP rjc_graph_call(SEXP, SEXP, SEXP);
 SEXP rjc_tracer_sources(SEXP);
+SEXP rjc_tracer_weak(SEXP);
 SEXP rjc_compile(SEXP, SEXP);
 SEXP rjc_run(SEXP, SEXP);
 SEXP rjc_exe_info(SEXP);
@@ -34,7 +35,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_bind, 3),          ENTRY(rjc_graph_new, 1),   ENTRY(rjc_graph_param, 5),
     ENTRY(rjc_graph_finish, 2),  ENTRY(rjc_graph_close, 1), ENTRY(rjc_graph_optimize, 1),
     ENTRY(rjc_graph_vjp, 2),     ENTRY(rjc_graph_print, 1), ENTRY(rjc_graph_verify, 1),
-    ENTRY(rjc_graph_info, 1),    ENTRY(rjc_graph_call, 3),  ENTRY(rjc_tracer_sources, 1),
+    ENTRY(rjc_graph_info, 1),    ENTRY(rjc_graph_call, 3),  ENTRY(rjc_tracer_sources, 1), ENTRY(rjc_tracer_weak, 1),
     ENTRY(rjc_compile, 2),       ENTRY(rjc_run, 2),         ENTRY(rjc_exe_info, 1),
     ENTRY(rjc_graph_pass, 2),    ENTRY(rjc_custom_vjp_call, 4), ENTRY(rjc_exe_describe, 1),
     ENTRY(rjc_control, 5),

@@ -352,6 +352,14 @@ SEXP rjc_graph_info(SEXP gptr) {
 }
 
 // Labels of the arguments a traced value depends on (for error messages).
+// Whether a traced value is weakly typed (it came from plain R numbers).
+SEXP rjc_tracer_weak(SEXP tr) {
+  RJ_TRY
+  return Rf_ScalarLogical(tracer_graph(tr)->type(tracer_id(tr)).weak);
+  RJ_CATCH
+  return R_NilValue;
+}
+
 SEXP rjc_tracer_sources(SEXP tr) {
   RJ_TRY
   GraphPtr g = tracer_graph(tr);

@@ -93,7 +93,7 @@ tut_level1 <- function(Y, O, iters, dtype = "f32", slip = FALSE, backend = getOp
     Om <- omega(params$M, params$S)
     r <- vg(params, Om, data$Y, data$O, data$X, data$stir)
     u <- upd(r$grad, st, params)
-    params <- u$params; st <- u$st; loss[[i]] <- as.vector(r$loss)
+    params <- u$params; st <- u$st; loss[[i]] <- as.vector(r$value)
   })
   list(seconds = secs, compile_seconds = comp, loss = loss)
 }

@@ -187,8 +187,11 @@ void lu_checked(Eigen::PartialPivLU<Mat<T>>& lu, const std::string& op) {
       fail("singular", op + ": Lapack routine dgesv: system is exactly singular: U[" + std::to_string(i + 1) + "," +
                            std::to_string(i + 1) + "] = " + fmt_g((double)u));
   }
+  // R's tolerance (double epsilon) for both dtypes: an f32 matrix whose rcond
+  // is below f32 epsilon is still solved (its result is inaccurate, as numpy's
+  // and torch's inverses are), so that long f32 loops do not stop half-way.
   double rc = (double)lu.rcond();
-  if (!(rc >= (double)std::numeric_limits<T>::epsilon()))
+  if (!(rc >= std::numeric_limits<double>::epsilon()))
     fail("singular", op + ": system is computationally singular: reciprocal condition number = " + fmt_g(rc));
 }
 

@@ -209,3 +209,12 @@ test_that("f32 gradients keep the dtype and agree with f64", {
   expect_equal(dtype(g32), "f32")
   expect_equal(as_r(g32), as_r(g64), tolerance = 1e-5)
 })
+
+test_that("an R number passed through jit into grad stays weakly typed (f32 stays f32)", {
+  f <- function(x, k) sum(x * x) - k
+  g <- jit(function(x, k) grad(f)(x, k))
+  x <- rj_array(c(1, 2), dtype = "f32")
+  r <- g(x, 3)
+  expect_equal(dtype(r), "f32")
+  expect_equal(as.vector(r), c(2, 4))
+})
