@@ -243,7 +243,7 @@ test_that("a weakly typed init takes the dtype the body gives it", {
 
 test_that("errors: carry type changes, wrong structure, while_loop gradients, bad cond branches", {
   x32 <- rj_array(c(1, 2, 3), dtype = "f32")
-  expect_error(jit(function(m) scan(function(s, x) list(list(m = as_dtype(s$m, "f32")), NULL), list(m = m), length = 2))(c(1, 2, 3)),
+  expect_error(jit(function(m) scan(function(s, x) list(list(m = as_dtype(s$m, "f32")), NULL), list(m = m), length = 2))(rj_array(c(1, 2, 3))),
                class = "rjax_type_error", regexp = "carry\\$m changes from f64\\[3\\] to f32\\[3\\]")
   expect_error(jit(function(m) scan(function(s, x) list(sum(s), NULL), m, length = 2))(c(1, 2, 3)),
                class = "rjax_type_error", regexp = "changes from f64\\[3\\] to f64\\[\\]")
