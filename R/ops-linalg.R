@@ -57,10 +57,8 @@ setMethod("%*%", signature("ANY", "rj_value"), function(x, y) rj_matmul(x, y))
 #' @export
 setMethod("%*%", signature("rj_value", "rj_value"), function(x, y) rj_matmul(x, y))
 
-#' @rdname rj-linalg
-#' @export
-crossprod <- function(x, y = NULL) {
-  if (!is_rj_value(x) && !is_rj_value(y)) return(base::crossprod(x, y))
+# crossprod (t(x) %*% y) and tcrossprod (x %*% t(y)); vectors are columns.
+rj_cross <- function(x, y, transpose_left) {
   if (is.null(y)) {
     x <- float_pair(x, x)[[1L]]
     y <- x
@@ -68,21 +66,21 @@ crossprod <- function(x, y = NULL) {
   if (length(x@shape) < 2L) x <- rj_reshape(x, c(length(x), 1L))
   if (is_rj_value(y) && length(y@shape) < 2L) y <- rj_reshape(y, c(length(y), 1L))
   if (!is_rj_value(y) && is.null(dim(y))) dim(y) <- c(length(y), 1L)
-  rj_matmul(x, y, ta = TRUE)
+  rj_matmul(x, y, ta = transpose_left, tb = !transpose_left)
+}
+
+#' @rdname rj-linalg
+#' @export
+crossprod <- function(x, y = NULL) {
+  if (!is_rj_value(x) && !is_rj_value(y)) return(base::crossprod(x, y))
+  rj_cross(x, y, TRUE)
 }
 
 #' @rdname rj-linalg
 #' @export
 tcrossprod <- function(x, y = NULL) {
   if (!is_rj_value(x) && !is_rj_value(y)) return(base::tcrossprod(x, y))
-  if (is.null(y)) {
-    x <- float_pair(x, x)[[1L]]
-    y <- x
-  }
-  if (length(x@shape) < 2L) x <- rj_reshape(x, c(length(x), 1L))
-  if (is_rj_value(y) && length(y@shape) < 2L) y <- rj_reshape(y, c(length(y), 1L))
-  if (!is_rj_value(y) && is.null(dim(y))) dim(y) <- c(length(y), 1L)
-  rj_matmul(x, y, tb = TRUE)
+  rj_cross(x, y, FALSE)
 }
 
 check_square <- function(a, what) {

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
 
 namespace rj {
 
@@ -57,16 +59,63 @@ void fail(const std::string& kind, const std::string& msg) { throw Error(kind, m
 
 // ---- buffers ---------------------------------------------------------------
 
+// Large buffers are recycled: a compiled loop allocates the same sizes every
+// iteration, and fresh large allocations come from mmap, so each would pay
+// for page faults and zeroing again. Freed blocks of >= 64 KiB are kept (up
+// to 512 MiB in all) and handed out again for the same size.
+namespace {
+struct BlockPool {
+  std::mutex mu;
+  std::unordered_multimap<size_t, void*> free_blocks;
+  size_t bytes = 0;
+};
+BlockPool& block_pool() {
+  static BlockPool* p = new BlockPool;  // never destroyed: buffers may outlive static destruction
+  return *p;
+}
+constexpr size_t kPoolMin = size_t(1) << 16, kPoolMax = size_t(512) << 20;
+
+size_t rounded_bytes(size_t n) { return ((n + 63) / 64) * 64; }
+
+void* alloc_block(size_t rounded) {
+  if (rounded >= kPoolMin) {
+    BlockPool& p = block_pool();
+    std::lock_guard<std::mutex> lk(p.mu);
+    auto it = p.free_blocks.find(rounded);
+    if (it != p.free_blocks.end()) {
+      void* b = it->second;
+      p.free_blocks.erase(it);
+      p.bytes -= rounded;
+      return b;
+    }
+  }
+  return rounded ? std::aligned_alloc(64, rounded) : nullptr;
+}
+
+void free_block(void* b, size_t rounded) {
+  if (!b) return;
+  if (rounded >= kPoolMin) {
+    BlockPool& p = block_pool();
+    std::lock_guard<std::mutex> lk(p.mu);
+    if (p.bytes + rounded <= kPoolMax) {
+      p.free_blocks.emplace(rounded, b);
+      p.bytes += rounded;
+      return;
+    }
+  }
+  std::free(b);
+}
+}  // namespace
+
 Buffer::Buffer(DType d, Shape s) : dtype(d), shape(std::move(s)) {
   for (auto e : shape)
     if (e < 0) fail("shape", "negative dimension in shape [" + shape_str(shape) + "]");
   size_t n = nbytes();
-  size_t rounded = ((n + 63) / 64) * 64;
-  data = rounded ? std::aligned_alloc(64, rounded) : nullptr;
-  if (rounded && !data) fail("memory", "cannot allocate " + std::to_string(n) + " bytes");
+  data = alloc_block(rounded_bytes(n));
+  if (n && !data) fail("memory", "cannot allocate " + std::to_string(n) + " bytes");
 }
 
-Buffer::~Buffer() { std::free(data); }
+Buffer::~Buffer() { free_block(data, rounded_bytes(nbytes())); }
 
 double Buffer::get(int64_t i) const {
   switch (dtype) {

@@ -377,12 +377,7 @@ std::vector<int> vjp_select(Builder& b, const Node& n, int, int g) {
 std::string print_convert(const Attrs& a) { return std::string("dtype=") + dtype_name(a.dtype); }
 
 PrimDef ew(const char* name, int arity, InferFn infer, EvalFn eval, VjpFn vjp) {
-  PrimDef d;
-  d.name = name;
-  d.arity = arity;
-  d.infer = infer;
-  d.eval = eval;
-  d.vjp = vjp;
+  PrimDef d = make_prim(name, arity, infer, eval, vjp);
   d.elementwise = true;
   return d;
 }

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <limits>
 
+#include "gemm_avx2.h"
 #include "prim_util.h"
 
 namespace rj {
@@ -162,6 +163,13 @@ void k_matmul(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a)
     int64_t inner = ta ? A.rows() : A.cols();
     if (C.size() == 0) return;
     if (inner == 0) { C.setZero(); return; }
+    if (cpu_has_avx2_fma()) {  // all products, crossprod(M) included: AVX2 GEMM beats the generic SYRK
+      if constexpr (std::is_same<T, float>::value)
+        gemm_avx2_f32(A.data(), A.rows(), A.cols(), B.data(), B.rows(), B.cols(), C.data(), ta, tb);
+      else
+        gemm_avx2_f64(A.data(), A.rows(), A.cols(), B.data(), B.rows(), B.cols(), C.data(), ta, tb);
+      return;
+    }
     if (in[0] == in[1] && ta != tb) return syrk<T>(A, C, ta);  // crossprod(M), tcrossprod(M)
     if (!ta && !tb) C.noalias() = A * B;
     else if (ta && !tb) C.noalias() = A.transpose() * B;
@@ -382,16 +390,7 @@ std::string print_trisolve(const Attrs& a) {
 std::string print_none(const Attrs&) { return ""; }
 
 PrimDef la(const char* name, int arity, InferFn infer, EvalFn eval, VjpFn vjp, std::string (*pa)(const Attrs&)) {
-  PrimDef d;
-  d.name = name;
-  d.arity = arity;
-  d.infer = infer;
-  d.eval = eval;
-  d.vjp = vjp;
-  d.elementwise = false;
-  d.foldable = true;
-  d.print_attrs = pa;
-  return d;
+  return make_prim(name, arity, infer, eval, vjp, pa);
 }
 
 PrimRegistration regs[] = {

@@ -61,6 +61,20 @@ inline std::string ints_attr(const char* name, const std::vector<int64_t>& v) {
   return std::string(name) + "=(" + shape_str(v) + ")";
 }
 
+// A primitive definition from its rules (the fields most primitives set);
+// callers adjust the rest (elementwise, foldable, ...) on the result.
+inline PrimDef make_prim(const char* name, int arity, InferFn infer, EvalFn eval, VjpFn vjp,
+                         std::string (*print_attrs)(const Attrs&) = nullptr) {
+  PrimDef d;
+  d.name = name;
+  d.arity = arity;
+  d.infer = infer;
+  d.eval = eval;
+  d.vjp = vjp;
+  d.print_attrs = print_attrs;
+  return d;
+}
+
 // Cotangent of an operand that was implicitly broadcast (a rank-0 scalar in
 // an element-wise op, or a broadcast input): sum back to its shape.
 inline int unbroadcast(Builder& b, int ct, int operand) {

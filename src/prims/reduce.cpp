@@ -151,16 +151,7 @@ std::vector<int> vjp_prod(Builder& b, const Node& n, int y, int g) {
 
 std::string print_axes(const Attrs& a) { return ints_attr("axes", a.ints); }
 
-PrimDef red(const char* name, EvalFn eval, VjpFn vjp) {
-  PrimDef d;
-  d.name = name;
-  d.arity = 1;
-  d.infer = infer_reduce;
-  d.eval = eval;
-  d.vjp = vjp;
-  d.print_attrs = print_axes;
-  return d;
-}
+PrimDef red(const char* name, EvalFn eval, VjpFn vjp) { return make_prim(name, 1, infer_reduce, eval, vjp, print_axes); }
 
 PrimRegistration regs[] = {
     PrimRegistration(red("reduce_sum", k_sum, vjp_sum)),

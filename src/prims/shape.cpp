@@ -301,14 +301,7 @@ std::string print_perm(const Attrs& a) { return ints_attr("perm", a.ints); }
 std::string print_axis(const Attrs& a) { return "axis=" + std::to_string(a.ints.at(0)); }
 
 PrimDef def(const char* name, int arity, InferFn infer, EvalFn eval, VjpFn vjp, std::string (*pa)(const Attrs&)) {
-  PrimDef d;
-  d.name = name;
-  d.arity = arity;
-  d.infer = infer;
-  d.eval = eval;
-  d.vjp = vjp;
-  d.print_attrs = pa;
-  return d;
+  return make_prim(name, arity, infer, eval, vjp, pa);
 }
 
 PrimRegistration regs[] = {

@@ -1,0 +1,18 @@
+// Matrix products compiled for AVX2 + FMA, used when the CPU has them
+// (checked at run time). R builds packages for a generic x86-64 target, where
+// Eigen's GEMM runs SSE2 kernels at less than half the speed.
+#pragma once
+#include <cstdint>
+
+namespace rj {
+
+bool cpu_has_avx2_fma();
+
+// C (m x n) = op(A) op(B), column-major; op transposes when the flag is set.
+// A is ar x ac, B is br x bc as stored.
+void gemm_avx2_f32(const float* A, int64_t ar, int64_t ac, const float* B, int64_t br, int64_t bc, float* C,
+                   bool ta, bool tb);
+void gemm_avx2_f64(const double* A, int64_t ar, int64_t ac, const double* B, int64_t br, int64_t bc, double* C,
+                   bool ta, bool tb);
+
+}  // namespace rj
