@@ -292,8 +292,15 @@ int Builder::emit(int pid, std::vector<int> in, const Attrs& a) {
   }
   Type t = p.infer(types, a);
   if (!p.weak_from_infer) t.weak = weak;
-  // Constant folding: evaluate now what does not depend on any input.
-  if (all_const && p.foldable && p.eval && !in.empty()) {
+  // Constant folding: evaluate now what does not depend on any input, except
+  // large expansions (a scalar broadcast to n x p by a gradient rule): they
+  // stay as cheap broadcast nodes that fusion reads in place, instead of
+  // n x p constants that tracing must allocate and fill. Eager evaluation
+  // runs such nodes through the interpreter (rcpp_trace.cpp).
+  int64_t max_in = 0;
+  for (const Type& ti : types) max_in = std::max<int64_t>(max_in, ti.size());
+  bool expansion = t.size() > 4096 && t.size() > max_in;
+  if (all_const && p.foldable && p.eval && !in.empty() && !expansion) {
     auto out = make_buffer(t.dtype, t.shape);
     std::vector<const Buffer*> bufs;
     for (int v : in) bufs.push_back(g.nodes[v].value.get());
