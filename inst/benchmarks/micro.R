@@ -34,6 +34,37 @@ add("selu_1e6", "rjax_interp", med_time(function() ji(xd), reps))
 add("selu_1e6", "rjax_eager", med_time(function() selu(xd), reps))
 add("selu_1e6", "base_R", med_time(function() selu(x), reps))
 
+# ---- 1b. five nested diff() on 1e5 doubles ---------------------------------------
+five_diff <- function(x) diff(diff(diff(diff(diff(x)))))
+x5 <- rnorm(1e5); x5d <- rj_array(x5)
+jd <- jit(five_diff)
+stopifnot(isTRUE(all.equal(as.vector(jd(x5d)), five_diff(x5))))
+add("diff5_1e5", "rjax_llvm", med_time(function() jd(x5d), reps))
+add("diff5_1e5", "rjax_eager", med_time(function() five_diff(x5d), reps))
+add("diff5_1e5", "base_R", med_time(function() five_diff(x5), reps))
+
+# ---- 1c. Simpson's rule for 200 functions on 100 sub-intervals, N = 512 -----------
+# f_k(x) = sin(k x) exp(-x / k) on [j/100, (j+1)/100]: the "stacked" form
+# integrates one function at a time and stacks the results, the "broadcast"
+# form evaluates all 200 x 100 x 513 points at once.
+N <- 512L; h <- 0.01 / N
+wts <- rep(c(2, 4), length.out = N + 1L); wts[c(1L, N + 1L)] <- 1; wts <- wts * h / 3
+xg <- outer(seq(0, 0.01, length.out = N + 1L), seq(0, 0.99, by = 0.01), "+")  # 513 x 100
+simpson_stacked <- function(xg, wts) {
+  do.call(rbind, lapply(1:200, function(k) colSums(sin(k * xg) * exp(-xg / k) * wts)))
+}
+K3 <- array(rep(1:200, each = length(xg)), c(dim(xg), 200L))
+X3 <- array(xg, c(dim(xg), 200L))
+simpson_broadcast <- function(X3, K3, wts) colSums(sin(K3 * X3) * exp(-X3 / K3) * wts)
+js <- jit(simpson_stacked); jb <- jit(simpson_broadcast)
+stopifnot(isTRUE(all.equal(as.matrix(js(xg, wts)), simpson_stacked(xg, wts))))
+stopifnot(isTRUE(all.equal(as.matrix(jb(X3, K3, wts)), simpson_broadcast(X3, K3, wts))))
+xgd <- rj_array(xg); X3d <- rj_array(X3); K3d <- rj_array(K3 + 0)
+add("simpson_stacked", "rjax_llvm", med_time(function() js(xgd, wts), reps))
+add("simpson_stacked", "base_R", med_time(function() simpson_stacked(xg, wts), reps))
+add("simpson_broadcast", "rjax_llvm", med_time(function() jb(X3d, K3d, wts), reps))
+add("simpson_broadcast", "base_R", med_time(function() simpson_broadcast(X3, K3, wts), reps))
+
 # ---- 2. PLN ELBO value and gradient ----------------------------------------------
 n <- 11600; p <- 114; d <- 3
 X <- matrix(rnorm(n * d), n); B <- matrix(rnorm(d * p, sd = 0.1), d)
@@ -73,6 +104,8 @@ cat(sprintf("\nselu: base R / llvm = %.1fx, eager / llvm = %.1fx, interp / llvm 
             sec("selu_1e6", "base_R") / sec("selu_1e6", "rjax_llvm"),
             sec("selu_1e6", "rjax_eager") / sec("selu_1e6", "rjax_llvm"),
             sec("selu_1e6", "rjax_interp") / sec("selu_1e6", "rjax_llvm")))
+for (b in c("diff5_1e5", "simpson_stacked", "simpson_broadcast"))
+  cat(sprintf("%s: base R / llvm = %.1fx\n", b, sec(b, "base_R") / sec(b, "rjax_llvm")))
 cat(sprintf("PLN value_and_grad: interp / llvm = %.1fx\n",
             sec("pln_vg_11600x114", "rjax_interp") / sec("pln_vg_11600x114", "rjax_llvm")))
 cat("wrote", out_csv, "\n")

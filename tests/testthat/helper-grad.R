@@ -45,7 +45,8 @@ grads_as_list <- function(g, nwrt) {
 
 # Checks the gradients of f at args (a list of R arrays):
 # - first order: rjax's gradient against central finite differences;
-# - the same gradient through jit(grad(f)) and grad(jit(f));
+# - the same gradient through jit(grad(f)) and grad(jit(f)), and on the
+#   interpreter backend;
 # - second order (order >= 2): the gradient of s(x) = sum_k <grad_k f(x), v_k>
 #   (computed by rjax's grad of grad) against finite differences of s
 #   (evaluated with rjax's first-order gradient, checked just before).
@@ -61,6 +62,9 @@ check_grads <- function(f, args, wrt = seq_along(args), order = 2, tol = 1e-6, l
   g_grad_jit <- grads_as_list(do.call(grad(jit(f), wrt = wrt), args), nwrt)
   testthat::expect_equal(g_jit_grad, g_eager, tolerance = 1e-12, label = sprintf("%s: jit(grad(f))", label))
   testthat::expect_equal(g_grad_jit, g_eager, tolerance = 1e-12, label = sprintf("%s: grad(jit(f))", label))
+  # The same gradient program on the other backend (llvm is the default).
+  g_interp <- grads_as_list(do.call(jit(grad(f, wrt = wrt), backend = "interp"), args), nwrt)
+  testthat::expect_equal(g_interp, g_eager, tolerance = 1e-12, label = sprintf("%s: interp vs llvm", label))
   if (order < 2) return(invisible(g_eager))
 
   v <- lapply(wrt, function(k) {
