@@ -11,33 +11,32 @@ match_args <- function(f, args) {
 
 # Arguments that are not arrays or trees of arrays (strings, functions,
 # NULL) are static automatically; `static` names more.
-static_names <- function(args, static) {
-  nms <- names(args)
-  if (is.null(nms)) return(character())
-  auto <- nms[vapply(args, function(a) {
-    fl <- tree_flatten(a)
-    length(fl$leaves) == 0L
-  }, NA) & nzchar(nms)]
-  unique(c(static, auto))
-}
+static_names <- function(args, static) signature_key(args, static)$static
 
+# The cache key of a call: per argument, the abstract values of its array
+# leaves and its tree structure, or the value of a static argument (named in
+# `static`, or named and holding no arrays at all). Flattens each argument
+# once: this runs on every call of a jitted function.
 signature_key <- function(args, static) {
   nms <- names(args)
   if (is.null(nms)) nms <- rep("", length(args))
   parts <- character(length(args))
   leaves <- list()
+  st <- as.character(static)
   for (i in seq_along(args)) {
     a <- args[[i]]
-    if (nzchar(nms[[i]]) && nms[[i]] %in% static) {
-      parts[[i]] <- paste0(nms[[i]], "=", paste(deparse(a, control = c("keepNA", "digits17")), collapse = ""))
+    nm <- nms[[i]]
+    fl <- if (nzchar(nm) && nm %in% static) NULL else tree_flatten(a)
+    if (nzchar(nm) && (is.null(fl) || !length(fl$leaves))) {
+      st <- c(st, nm)
+      parts[[i]] <- paste0(nm, "=", paste(deparse(a, control = c("keepNA", "digits17")), collapse = ""))
       next
     }
-    fl <- tree_flatten(a)
     leaves <- c(leaves, fl$leaves)
-    parts[[i]] <- paste0(nms[[i]], ":", paste(vapply(fl$leaves, leaf_signature, ""), collapse = ";"), "|",
+    parts[[i]] <- paste0(nm, ":", paste(vapply(fl$leaves, leaf_signature, ""), collapse = ";"), "|",
                          if (length(fl$leaves) == 1L && inherits(fl$def, "rj_leaf")) "" else paste(deparse(fl$def), collapse = ""))
   }
-  list(key = paste(parts, collapse = "\n"), leaves = leaves)
+  list(key = paste(parts, collapse = "\n"), leaves = leaves, static = unique(st))
 }
 
 #' Compile a function
@@ -91,8 +90,8 @@ jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm")) {
   jitted <- function(...) {
     args <- match_args(f, list(...))
     if (is_tracing()) return(do.call(f, args))
-    st <- static_names(args, static)
-    sig <- signature_key(args, st)
+    sig <- signature_key(args, static)
+    st <- sig$static
     entry <- cache[[sig$key]]
     if (is.null(entry)) {
       entry <- compile_traced(f, args, st, backend)
@@ -150,8 +149,8 @@ jit_lower <- function(jf, ...) {
   a <- attr(jf, "rjax")
   if (!inherits(jf, "rjax_jit") || is.null(a)) rj_abort("type", "jit_lower() needs a function made by jit()")
   args <- match_args(a$f, list(...))
-  st <- static_names(args, a$static)
-  sig <- signature_key(args, st)
+  sig <- signature_key(args, a$static)
+  st <- sig$static
   lo <- lower_traced(a$f, args, st)
   structure(c(lo, list(key = sig$key, f = a$f, static = a$static, backend = a$backend)), class = "rjax_lowered")
 }
@@ -164,7 +163,7 @@ jit_compile <- function(lowered, backend = lowered$backend) {
   f <- lowered$f
   run <- function(...) {
     args <- match_args(f, list(...))
-    sig <- signature_key(args, static_names(args, lowered$static))
+    sig <- signature_key(args, lowered$static)
     if (!identical(sig$key, lowered$key)) {
       rj_abort("signature", "these arguments do not have the signature the program was compiled for; call jit_lower() again with them")
     }
