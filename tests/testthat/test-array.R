@@ -94,3 +94,13 @@ test_that("arrays are released when no longer referenced", {
   invisible(gc())
   expect_true(TRUE)  # reaching here without exhausting memory is the check
 })
+
+test_that("large constant expansions are computed eagerly and simplified when traced", {
+  x <- rjax:::rj_broadcast(rj_array(2), c(100L, 100L))  # 10000 elements: not folded at build time
+  expect_s4_class(x, "rj_array")
+  expect_equal(as.matrix(x), matrix(2, 100, 100))
+  ir <- make_ir(function(m) m + rjax:::rj_broadcast(rj_array(2), c(100L, 100L)))(matrix(0, 100, 100))
+  expect_match(format(ir), "add a 2.0")  # a uniform constant is simplified to a scalar
+  expect_equal(as.matrix(jit(function(m) m + rjax:::rj_broadcast(rj_array(2), c(100L, 100L)))(matrix(1, 100, 100))),
+               matrix(3, 100, 100))
+})
