@@ -82,6 +82,17 @@ void check_differentiable(const Graph& g, int v) {
 
 }  // namespace
 
+// The input values to differentiate, checked (float dtype, valid index).
+static std::vector<int> wrt_inputs(const Graph& g, const std::vector<int>& ins, const std::vector<int>& wrt) {
+  std::vector<int> from;
+  for (int k : wrt) {
+    if (k < 0 || k >= (int)ins.size()) fail("internal", "vjp: wrt index out of range");
+    check_differentiable(g, ins[k]);
+    from.push_back(ins[k]);
+  }
+  return from;
+}
+
 GraphPtr vjp(const Graph& g, const std::vector<int>& wrt) {
   if (g.outputs.empty()) fail("grad", "the function returns nothing to differentiate");
   auto out = graph_like(g);
@@ -94,12 +105,7 @@ GraphPtr vjp(const Graph& g, const std::vector<int>& wrt) {
     fail("grad", "grad() needs a function that returns a float scalar, but it returned " + yt.str() +
                      "; reduce it first (sum(), mean()) or use a Jacobian transform");
   int n_fwd = (int)out->nodes.size();
-  std::vector<int> from;
-  for (int k : wrt) {
-    if (k < 0 || k >= (int)ins.size()) fail("internal", "vjp: wrt index out of range");
-    check_differentiable(*out, ins[k]);
-    from.push_back(ins[k]);
-  }
+  std::vector<int> from = wrt_inputs(*out, ins, wrt);
   std::unordered_map<int, int> ct;
   ct[y] = b.reshape(b.scalar(1, yt.dtype), yt.shape);
   backprop(b, n_fwd, depends_on(*out, n_fwd, from), ct);
@@ -124,12 +130,7 @@ GraphPtr vjp_graph(const Graph& g, const std::vector<int>& wrt, const std::vecto
   std::vector<int> ins(out->params.begin(), out->params.begin() + g.params.size());
   auto map = replay(b, g, ins);
   int n_fwd = (int)out->nodes.size();
-  std::vector<int> from;
-  for (int k : wrt) {
-    if (k < 0 || k >= (int)ins.size()) fail("internal", "vjp_graph: wrt index out of range");
-    check_differentiable(*out, ins[k]);
-    from.push_back(ins[k]);
-  }
+  std::vector<int> from = wrt_inputs(*out, ins, wrt);
   std::unordered_map<int, int> ct;
   size_t c = 0;
   for (size_t k = 0; k < g.outputs.size(); ++k) {
