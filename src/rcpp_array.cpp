@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "rcpp_glue.h"
+#include "rcpp_warnings.h"
 
 namespace rj {
 
@@ -112,6 +113,12 @@ static void copy_convert(const TI* src, TO* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = (TO)src[i];
 }
 
+// R data keeps R's NA: NA_integer_ is INT_MIN in i32 buffers as in R,
+// logical NA becomes the bool NA byte, and doubles are copied bit for bit
+// (R's NA_real_ is a NaN payload, kept so that is.na/is.nan tell NA from NaN).
+// A requested dtype other than R's own goes through the convert primitive:
+// R's conversion rules (NA kept; doubles outside the integer range become
+// NA with R's warning), the same eagerly and under jit.
 BufferPtr buffer_from_r(SEXP x, const std::string& dtype_req) {
   int type = TYPEOF(x);
   if (Rf_isFactor(x)) fail("type", "factors are not numeric data: convert with as.integer() or model.matrix() first");
@@ -123,43 +130,23 @@ BufferPtr buffer_from_r(SEXP x, const std::string& dtype_req) {
   int64_t n = (int64_t)Rf_xlength(x);
   DType natural = type == REALSXP ? DType::f64 : type == INTSXP ? DType::i32 : DType::b8;
   DType d = dtype_req.empty() ? natural : dtype_from_name(dtype_req);
-  if (type == INTSXP || type == LGLSXP) {
-    const int* p = type == INTSXP ? INTEGER(x) : LOGICAL(x);
-    for (int64_t i = 0; i < n; ++i)
-      if (p[i] == NA_INTEGER)
-        fail("na", std::string("NA found in ") + (type == INTSXP ? "integer" : "logical") + " input at position " +
-                       std::to_string(i + 1) + "; rjax integer and bool arrays have no NA. Remove or impute it first");
-  }
-  auto b = make_buffer(d, r_shape(x));
+  auto b = make_buffer(natural, r_shape(x));
   if (b->size() != n) fail("shape", "the dim attribute does not match the length of the data");
-  auto fill = [&](auto* dst) {
-    if (type == REALSXP) {
-      copy_convert(REAL(x), dst, n);
-      for (int64_t i = 0; i < n; ++i)  // R's NA is a NaN payload: make it a plain NaN
-        if (dst[i] != dst[i]) dst[i] = std::numeric_limits<std::remove_pointer_t<decltype(dst)>>::quiet_NaN();
-    }
-    else copy_convert(type == INTSXP ? INTEGER(x) : LOGICAL(x), dst, n);
-  };
-  switch (d) {
-    case DType::f64: fill(b->as<double>()); break;
-    case DType::f32: fill(b->as<float>()); break;
-    case DType::i32:
-      if (type == REALSXP)
-        for (int64_t i = 0; i < n; ++i) {
-          double v = REAL(x)[i];
-          if (std::isnan(v)) fail("na", "NA/NaN cannot be converted to an i32 array (position " + std::to_string(i + 1) + ")");
-          b->as<int32_t>()[i] = (int32_t)v;
-        }
-      else fill(b->as<int32_t>());
-      break;
-    case DType::b8:
-      if (type == REALSXP)
-        for (int64_t i = 0; i < n; ++i) b->as<uint8_t>()[i] = REAL(x)[i] != 0;
-      else
-        for (int64_t i = 0; i < n; ++i) b->as<uint8_t>()[i] = (type == INTSXP ? INTEGER(x) : LOGICAL(x))[i] != 0;
-      break;
+  if (type == REALSXP) {
+    if (n) std::memcpy(b->data, REAL(x), (size_t)n * sizeof(double));
+  } else if (type == INTSXP) {
+    if (n) std::memcpy(b->data, INTEGER(x), (size_t)n * sizeof(int));
+  } else {
+    const int* p = LOGICAL(x);
+    uint8_t* q = b->as<uint8_t>();
+    for (int64_t i = 0; i < n; ++i) q[i] = p[i] == NA_LOGICAL ? kNABool : (uint8_t)(p[i] != 0);
   }
-  return b;
+  if (d == natural) return b;
+  auto c = make_buffer(d, b->shape);
+  Attrs a;
+  a.dtype = d;
+  eval_prim(prim(prim_id("convert")), {b.get()}, *c, a);
+  return c;
 }
 
 SEXP buffer_to_r(const Buffer& b) {
@@ -178,10 +165,12 @@ SEXP buffer_to_r(const Buffer& b) {
       out = PROTECT(Rf_allocVector(INTSXP, n));
       if (n) std::memcpy(INTEGER(out), b.data, n * sizeof(int));
       break;
-    default:
+    default: {
       out = PROTECT(Rf_allocVector(LGLSXP, n));
-      copy_convert(b.as<uint8_t>(), LOGICAL(out), n);
+      const uint8_t* p = b.as<uint8_t>();
+      for (int64_t i = 0; i < n; ++i) LOGICAL(out)[i] = p[i] == kNABool ? NA_LOGICAL : p[i];
       break;
+    }
   }
   if (b.shape.size() >= 2) Rf_setAttrib(out, R_DimSymbol, shape_sexp(b.shape));
   UNPROTECT(1);
@@ -238,7 +227,7 @@ SEXP rjc_init(SEXP pa, SEXP pt) {
   return R_NilValue;
 }
 
-SEXP rjc_array(SEXP x, SEXP dtype) {
+static SEXP array_impl(SEXP x, SEXP dtype) {
   SEXP out = R_NilValue;
   RJ_TRY
   std::string d = Rf_isNull(dtype) ? "" : str_arg(dtype);
@@ -256,6 +245,12 @@ SEXP rjc_array(SEXP x, SEXP dtype) {
   return out;
   RJ_CATCH
   return out;
+}
+
+// Conversions can warn (R's "NAs introduced by coercion to integer range").
+SEXP rjc_array(SEXP x, SEXP dtype) {
+  rj_clear_warnings();
+  return rj_emit_warnings(array_impl(x, dtype));
 }
 
 SEXP rjc_array_values(SEXP arr) {

@@ -6,6 +6,7 @@
 // rj_arrays runs its kernel at once. One code path serves both modes.
 #include "prims/control.h"
 #include "rcpp_glue.h"
+#include "rcpp_warnings.h"
 #include "transforms/passes.h"
 
 namespace rj {
@@ -44,7 +45,7 @@ int to_node(Builder& b, SEXP x) {
 }
 
 std::vector<int> apply_op(Builder& b, const std::string& op, const std::vector<int>& in, const Attrs& a) {
-  if (op.compare(0, 3, "ew:") == 0) return {r_elementwise(b, op.substr(3), in)};
+  if (op.compare(0, 3, "ew:") == 0) return {r_elementwise(b, op.substr(3), in, a)};
   return {b.emit(op, in, a)};
 }
 
@@ -77,7 +78,7 @@ extern "C" {
 
 // Applies operation `op` (a primitive name, or "ew:<prim>" for R's
 // element-wise semantics) to the values in list `args`.
-SEXP rjc_bind(SEXP op, SEXP args, SEXP attrs) {
+static SEXP bind_impl(SEXP op, SEXP args, SEXP attrs) {
   RJ_TRY
   Ctx c;
   for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) consider(c, VECTOR_ELT(args, i));
@@ -90,6 +91,12 @@ SEXP rjc_bind(SEXP op, SEXP args, SEXP attrs) {
   return results_to_r(c, g, ids);
   RJ_CATCH
   return R_NilValue;
+}
+
+// Runs bind_impl; then the warnings its kernels raised become R warnings.
+SEXP rjc_bind(SEXP op, SEXP args, SEXP attrs) {
+  rj_clear_warnings();
+  return rj_emit_warnings(bind_impl(op, args, attrs));
 }
 
 SEXP rjc_graph_new(SEXP level) {
@@ -167,7 +174,7 @@ SEXP rjc_graph_pass(SEXP gptr, SEXP name) {
 // Records a call of a custom_vjp function in the innermost open trace among
 // `args`: a custom_vjp_call node owning the traced graphs of f, fwd and bwd
 // (see src/prims/custom.cpp). Returns a list with the result's tracer.
-SEXP rjc_custom_vjp_call(SEXP fptr, SEXP fwdptr, SEXP bwdptr, SEXP args) {
+static SEXP custom_vjp_call_impl(SEXP fptr, SEXP fwdptr, SEXP bwdptr, SEXP args) {
   RJ_TRY
   GraphPtr f = get_graph(fptr), fwd = get_graph(fwdptr), bwd = get_graph(bwdptr);
   for (const GraphPtr& s : {f, fwd, bwd})
@@ -201,6 +208,12 @@ SEXP rjc_custom_vjp_call(SEXP fptr, SEXP fwdptr, SEXP bwdptr, SEXP args) {
   return R_NilValue;
 }
 
+// Runs custom_vjp_call_impl; then the warnings its kernels raised become R warnings.
+SEXP rjc_custom_vjp_call(SEXP fptr, SEXP fwdptr, SEXP bwdptr, SEXP args) {
+  rj_clear_warnings();
+  return rj_emit_warnings(custom_vjp_call_impl(fptr, fwdptr, bwdptr, args));
+}
+
 // Records a control-flow node (op "scan", "while" or "cond"; layouts in
 // src/prims/control.h) in the open trace `target` (the innermost one: the
 // loop is called there). `graphs` are the traced bodies, `args` the
@@ -209,7 +222,7 @@ SEXP rjc_custom_vjp_call(SEXP fptr, SEXP fwdptr, SEXP bwdptr, SEXP args) {
 // become the node's loop-invariant inputs, and the bodies self-contained
 // (captures turned into params), so that transforms and executors never see
 // a capture inside a node. Returns the tracers of the node's outputs.
-SEXP rjc_control(SEXP target, SEXP op, SEXP graphs, SEXP args, SEXP ints) {
+static SEXP control_impl(SEXP target, SEXP op, SEXP graphs, SEXP args, SEXP ints) {
   RJ_TRY
   Ctx c;
   c.g = get_graph(target);
@@ -289,6 +302,12 @@ SEXP rjc_control(SEXP target, SEXP op, SEXP graphs, SEXP args, SEXP ints) {
   return results_to_r(c, unused, ids);
   RJ_CATCH
   return R_NilValue;
+}
+
+// Runs control_impl; then the warnings its kernels raised become R warnings.
+SEXP rjc_control(SEXP target, SEXP op, SEXP graphs, SEXP args, SEXP ints) {
+  rj_clear_warnings();
+  return rj_emit_warnings(control_impl(target, op, graphs, args, ints));
 }
 
 SEXP rjc_graph_vjp(SEXP gptr, SEXP wrt) {
@@ -375,7 +394,7 @@ SEXP rjc_tracer_sources(SEXP tr) {
 
 // Calls a finished graph on R values: inlined into the innermost open trace
 // when any argument or captured value is traced, executed otherwise.
-SEXP rjc_graph_call(SEXP gptr, SEXP args, SEXP backend) {
+static SEXP graph_call_impl(SEXP gptr, SEXP args, SEXP backend) {
   RJ_TRY
   GraphPtr sub = get_graph(gptr);
   if ((size_t)Rf_xlength(args) != sub->params.size()) fail("internal", "graph call: wrong number of arguments");
@@ -416,6 +435,12 @@ SEXP rjc_graph_call(SEXP gptr, SEXP args, SEXP backend) {
   return R_NilValue;
 }
 
+// Runs graph_call_impl; then the warnings its kernels raised become R warnings.
+SEXP rjc_graph_call(SEXP gptr, SEXP args, SEXP backend) {
+  rj_clear_warnings();
+  return rj_emit_warnings(graph_call_impl(gptr, args, backend));
+}
+
 SEXP rjc_compile(SEXP gptr, SEXP backend) {
   RJ_TRY
   return wrap_exe(compile(get_graph(gptr), str_arg(backend)));
@@ -425,7 +450,7 @@ SEXP rjc_compile(SEXP gptr, SEXP backend) {
 
 // Runs an executable on a list of rj_arrays / R data (converted to the
 // parameter dtypes); returns a list of rj_arrays.
-SEXP rjc_run(SEXP eptr, SEXP args) {
+static SEXP run_impl(SEXP eptr, SEXP args) {
   RJ_TRY
   ExecutablePtr e = get_exe(eptr);
   const Graph& g = *e->graph;
@@ -452,6 +477,12 @@ SEXP rjc_run(SEXP eptr, SEXP args) {
   return out;
   RJ_CATCH
   return R_NilValue;
+}
+
+// Runs run_impl; then the warnings its kernels raised become R warnings.
+SEXP rjc_run(SEXP eptr, SEXP args) {
+  rj_clear_warnings();
+  return rj_emit_warnings(run_impl(eptr, args));
 }
 
 SEXP rjc_exe_info(SEXP eptr) {

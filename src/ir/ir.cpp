@@ -2,6 +2,7 @@
 #include "ir.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -9,7 +10,25 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "../runtime/status.h"
+
 namespace rj {
+
+// ---- R's NA ------------------------------------------------------------------
+
+double na_real() {
+  const uint64_t bits = 0x7FF80000000007A2ULL;  // quiet NaN, low word 1954 (R's NA_real_, quieted)
+  double x;
+  std::memcpy(&x, &bits, 8);
+  return x;
+}
+
+bool is_na_real(double x) {
+  if (x == x) return false;
+  uint64_t bits;
+  std::memcpy(&bits, &x, 8);
+  return (bits & 0xFFFFFFFFULL) == 1954;
+}
 
 // ---- dtypes and shapes -----------------------------------------------------
 
@@ -174,6 +193,24 @@ size_t Attrs::hash() const {
   return h;
 }
 
+std::string Attrs::key() const {
+  std::string k;
+  auto put = [&](const void* p, size_t n) { k.append(static_cast<const char*>(p), n); };
+  auto put_list = [&](const std::vector<int64_t>& l) {
+    int64_t n = (int64_t)l.size();
+    put(&n, 8);
+    for (auto v : l) put(&v, 8);
+  };
+  put_list(ints);
+  int64_t nl = (int64_t)lists.size();
+  put(&nl, 8);
+  for (auto& l : lists) put_list(l);
+  put_list(shape);
+  k += (char)dtype;
+  put(&scalar, 8);
+  return k;
+}
+
 // ---- registry --------------------------------------------------------------
 
 static std::vector<PrimDef>& registry() {
@@ -206,8 +243,16 @@ int prim_id(const std::string& name) {
 int prim_count() { return (int)registry().size(); }
 
 // Graph inputs and constants are primitives too, so that every node has one.
-static PrimRegistration reg_param(PrimDef{"param", 0, nullptr, nullptr, nullptr, false, false, nullptr});
-static PrimRegistration reg_const(PrimDef{"const", 0, nullptr, nullptr, nullptr, false, false, nullptr});
+static PrimDef structural(const char* name, const char* what) {
+  PrimDef d;
+  d.name = name;
+  d.arity = 0;
+  d.foldable = false;
+  d.structural = what;
+  return d;
+}
+static PrimRegistration reg_param(structural("param", "a graph input: its value is given, not computed"));
+static PrimRegistration reg_const(structural("const", "a constant: its value is in the node, and it has no derivative"));
 
 // ---- graphs ----------------------------------------------------------------
 
@@ -300,12 +345,21 @@ int Builder::emit(int pid, std::vector<int> in, const Attrs& a) {
   int64_t max_in = 0;
   for (const Type& ti : types) max_in = std::max<int64_t>(max_in, ti.size());
   bool expansion = t.size() > 4096 && t.size() > max_in;
-  if (all_const && p.foldable && p.eval && !in.empty() && !expansion) {
+  if (all_const && p.foldable && (p.eval || p.scalar) && !in.empty() && !expansion) {
     auto out = make_buffer(t.dtype, t.shape);
     std::vector<const Buffer*> bufs;
     for (int v : in) bufs.push_back(g.nodes[v].value.get());
-    p.eval(bufs, *out, a);
-    return constant(out, weak);
+    const uint32_t before = take_warnings();
+    eval_prim(p, bufs, *out, a);
+    const uint32_t raised = take_warnings();
+    // A fold that warns (integer overflow of constants, ...) inside a trace
+    // stays a node, so that the program warns each time it runs, as R
+    // would; eager evaluation (level 0) folds and keeps the warning.
+    if (!raised || g.level == 0) {
+      raise_warning(before | raised);
+      return constant(out, weak);
+    }
+    raise_warning(before);
   }
   // Common-subexpression elimination by hash-consing.
   size_t h = std::hash<int>()(pid);
@@ -427,12 +481,6 @@ int Builder::select(int pred, int a, int b) { return emit("select", {pred, a, b}
 
 // ---- R semantics for element-wise operators -----------------------------------
 
-static bool op_in(const std::string& op, std::initializer_list<const char*> names) {
-  for (auto n : names)
-    if (op == n) return true;
-  return false;
-}
-
 static int dtype_rank(DType d) {  // R's order: logical < integer < double
   switch (d) {
     case DType::b8: return 0;
@@ -461,15 +509,6 @@ Type promote(const Type& a, const Type& b, const std::string& op) {
     t.dtype = dtype_rank(a.dtype) >= dtype_rank(b.dtype) ? a.dtype : b.dtype;
   }
   return t;
-}
-
-static const char* r_op_symbol(const std::string& p) {
-  static const std::unordered_map<std::string, const char*> m = {
-      {"add", "+"}, {"sub", "-"}, {"mul", "*"}, {"div", "/"}, {"pow", "^"}, {"mod", "%%"},
-      {"idiv", "%/%"}, {"eq", "=="}, {"ne", "!="}, {"lt", "<"}, {"le", "<="}, {"gt", ">"},
-      {"ge", ">="}, {"and", "&"}, {"or", "|"}, {"max", "pmax"}, {"min", "pmin"}, {"select", "ifelse"}};
-  auto it = m.find(p);
-  return it == m.end() ? p.c_str() : it->second;
 }
 
 // Shape of R's recycling of operands: arrays must agree; shorter vectors
@@ -518,8 +557,11 @@ static int recycle_to(Builder& b, int v, const Shape& s, const std::string& op) 
   return b.reshape(b.broadcast_to(b.reshape(v, {n, 1}), {n, total / n}), s);
 }
 
-int r_elementwise(Builder& b, const std::string& p, std::vector<int> in) {
-  const std::string op = r_op_symbol(p);
+int r_elementwise(Builder& b, const std::string& p, std::vector<int> in, const Attrs& a) {
+  const PrimDef& def = prim(prim_id(p));
+  const std::string op = def.r_name ? def.r_name : p;
+  if (def.arity >= 0 && (int)in.size() != def.arity)
+    fail("internal", "'" + op + "' takes " + std::to_string(def.arity) + " operands");
   std::vector<Type> ts;
   for (int v : in) ts.push_back(b.type(v));
   Shape out = recycle_shape(ts, op);
@@ -532,27 +574,21 @@ int r_elementwise(Builder& b, const std::string& p, std::vector<int> in) {
     return b.emit("select", {pred, y, n});
   }
 
-  DType target;
-  if (in.size() == 1) {
-    target = ts[0].dtype;
-    // As in R, only -x and abs(x) keep integers integer (sign, floor, round,
-    // ... of an integer are double); a bool operand counts as integer.
-    bool math = !op_in(p, {"neg", "abs", "not", "is_nan", "is_finite", "convert"});
-    if (p == "not") target = DType::b8;
-    else if (math && !is_float(target)) target = DType::f64;
-    else if (op_in(p, {"neg", "abs"}) && target == DType::b8) target = DType::i32;
-    int x = b.convert(in[0], target);
-    return b.emit(p, {x});
+  // The operands' common dtype (weak operands adopt the strong ones'), then
+  // the primitive's own promotion (R: 1L / 2L is double, TRUE + TRUE integer).
+  Type t = ts[0];
+  for (size_t k = 1; k < ts.size(); ++k) t = promote(t, ts[k], op);
+  DType target = t.dtype;
+  switch (def.r_promote) {
+    case RPromote::numeric: if (target == DType::b8) target = DType::i32; break;
+    case RPromote::floating: if (!is_float(target)) target = DType::f64; break;
+    case RPromote::logical: target = DType::b8; break;
+    case RPromote::keep:
+    case RPromote::none: break;
   }
-
-  Type t = promote(ts[0], ts[1], op);
-  target = t.dtype;
-  if (op_in(p, {"and", "or"})) target = DType::b8;
-  else if (op_in(p, {"div", "pow", "atan2"}) && !is_float(target)) target = DType::f64;
-  else if (op_in(p, {"add", "sub", "mul", "mod", "idiv", "max", "min"}) && target == DType::b8) target = DType::i32;
   std::vector<int> args;
   for (int v : in) args.push_back(recycle_to(b, b.convert(v, target), out, op));
-  return b.emit(p, args);
+  return b.emit(p, args, a);
 }
 
 // ---- printing ----------------------------------------------------------------

@@ -87,6 +87,7 @@ struct Attrs {
            (scalar == o.scalar || (scalar != scalar && o.scalar != o.scalar));
   }
   size_t hash() const;
+  std::string key() const;  // every field, exactly (for compile-cache keys)
 };
 
 struct Graph;
@@ -130,35 +131,149 @@ struct Graph {
 
 // ---------------------------------------------------------------------------
 // Primitives: one definition holds all the rules of a primitive.
+//
+// A primitive is registered once (PrimRegistration in src/prims/*.cpp) with
+// every rule it has; nothing about it is written anywhere else: the backends
+// lower element-wise primitives from their scalar description and
+// reductions from their monoid, the transforms read the derivative and
+// batching rules from here, and the registry test (tests/testthat/
+// test-registry.R, via src/rcpp_registry.cpp) checks that each rule exists.
+//
+// Rules of every primitive:
+//   infer      type rule (shapes, dtypes; throws Error("shape"/"dtype") on bad input)
+//   evaluation eval (a kernel on buffers), or, for element-wise primitives,
+//              `scalar` (run by the interpreter's tape), or for reductions
+//              `monoid` with eval; or `no_eval`: why no kernel exists
+//   derivative partials (element-wise), or vjp/vjp_tuple (hand-written
+//              reverse rule), or `nondiff`: why it has no derivative (its
+//              inputs then get zero cotangents and tangents)
+//   jvp, batch forward-mode and batching rules (see their types below)
+//   backends   which backends run it natively (kBackend* bits)
+// Structural nodes (param, const, tuple_get) carry `structural` instead.
 
 struct Builder;
+struct SVal;
+struct ScalarBuilder;
+struct Monoid;
 
 using InferFn = Type (*)(const std::vector<Type>& in, const Attrs& a);
 using EvalFn = void (*)(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a);
+
+// Scalar description of an element-wise primitive: its value at one element
+// from the values of its operands at that element (args[k] has operand k's
+// dtype; rank-0 operands are broadcast by the backend), built from the basis
+// ops of ScalarBuilder (src/ir/scalar.h). It must return a value of the
+// output dtype that infer() gives. Every backend lowers this one function.
+using ScalarFn = SVal (*)(ScalarBuilder& s, const std::vector<SVal>& args, const Attrs& a);
+
+// Partial derivatives of an element-wise primitive, in IR: given node n of
+// b.g (its inputs are ids of b.g) and `out`, the id of n's own value in b.g,
+// returns per input k an id of d out / d in_k (the output's dtype, and the
+// output's shape or rank 0), or -1 where the input gets no derivative
+// (integer inputs, predicates). The VJP (ct * partial_k summed back to in_k's
+// shape) and the JVP (sum_k t_k * partial_k) are derived from it generically
+// (src/prims/derive.cpp), so an element-wise primitive never writes either.
+using PartialsFn = std::vector<int> (*)(Builder& b, const Node& n, int out);
+
 // Reverse-mode rule, written in IR so that it can itself be differentiated:
-// given the node and the cotangent of its output, return one cotangent per
-// input (-1 where the input gets none: integer inputs, indices, ...).
+// given node n of b.g (inputs are ids of b.g), `out` its id in b.g and `ct`
+// the cotangent of its output (out's type), returns one cotangent per input
+// (its type exactly) or -1 where the input gets none (integer inputs,
+// indices, ...).
 using VjpFn = std::vector<int> (*)(Builder& b, const Node& n, int out, int ct);
 // The same for tuple nodes: one cotangent per output (-1: none reached it).
 using VjpTupleFn = std::vector<int> (*)(Builder& b, const Node& n, const std::vector<int>& cts);
+
+// Forward-mode rule (JVP). Contract:
+//   n           a node of b.g whose primal value is available: n.in are ids
+//               of b.g (the primal inputs), `out` is n's own id in b.g
+//   in_tangents one per input: the id in b.g of the input's tangent (same
+//               type as the input, f32/f64 only), or -1 for a zero tangent
+//   returns     the id in b.g of the output's tangent (out's type), or -1
+//               when the tangent is zero (all in_tangents -1, or the
+//               primitive is non-differentiable)
+// Must be written in IR with differentiable primitives (so that jvp of jvp
+// and vjp of jvp work). Tuple nodes (control flow) need their own rule type:
+// that is for the transform's author (wave 2) to add.
+using JvpFn = int (*)(Builder& b, const Node& n, int out, const std::vector<int>& in_tangents);
+
+// Batching rule (vmap). Contract:
+//   n              the unbatched node (of the graph being batched; read its
+//                  attrs and its inputs' unbatched types from in_types)
+//   in_types       the unbatched types of n's inputs
+//   new_inputs     per input, the id in b.g of its batched (or unbatched) value
+//   in_batch_axis  per input, the axis of new_inputs[k] that is the batch
+//                  axis (0 <= axis <= rank of the unbatched input), or -1
+//                  when the input is not batched
+//   out_batch_axis set to the batch axis of the result (-1: not batched)
+//   returns        the id in b.g of the (batched) result
+// At least one input is batched when the rule is called. All batched
+// inputs share the batch size. The axis convention (leading or trailing) is
+// the transform's choice; rules must accept any axis.
+using BatchFn = int (*)(Builder& b, const Node& n, const std::vector<Type>& in_types,
+                        const std::vector<int>& new_inputs, const std::vector<int>& in_batch_axis,
+                        int* out_batch_axis);
+
+// Backends that run a primitive natively (PrimDef::backends).
+enum : uint32_t { kBackendInterp = 1u << 0, kBackendLlvm = 1u << 1 };
+
+// How R's element-wise operators bring operands to a common dtype before
+// calling the primitive (r_elementwise in ir.cpp reads this, so R's type
+// rules sit in the definition too).
+enum class RPromote : uint8_t {
+  none,      // not reached from r_elementwise
+  numeric,   // common dtype; bool becomes i32 (R: TRUE + TRUE is 2L)
+  floating,  // common dtype; integer and bool become f64 (R: 1L / 2L, exp(1L))
+  logical,   // every operand becomes bool (R: &, |, !)
+  keep,      // common dtype, bool kept (comparisons, is.na, ...)
+};
 
 struct PrimDef {
   std::string name;
   int arity = -1;           // -1: variadic
   InferFn infer = nullptr;
-  EvalFn eval = nullptr;    // interpreter kernel (reference semantics)
-  VjpFn vjp = nullptr;      // nullptr: not differentiable (error if reached)
-  bool elementwise = false; // fusable per-element computation
+  EvalFn eval = nullptr;    // interpreter kernel (reference semantics); element-wise prims use `scalar`
+  ScalarFn scalar = nullptr;       // element-wise primitives: the one scalar description
+  PartialsFn partials = nullptr;   // element-wise primitives: derivatives (VJP and JVP derive from it)
+  const Monoid* monoid = nullptr;  // reductions and cumulative ops: identity, combine, finish
+  VjpFn vjp = nullptr;             // hand-written reverse rule (non-element-wise prims)
+  VjpTupleFn vjp_tuple = nullptr;  // tuple nodes (control flow)
+  JvpFn jvp = nullptr;             // forward rule (derived for element-wise prims; wave 2 writes the rest)
+  BatchFn batch = nullptr;         // batching rule (element-wise prims have the generic one)
+  const char* nondiff = nullptr;   // non-differentiable: the reason (inputs get zero cotangents)
+  const char* no_eval = nullptr;   // no kernel: the reason (inlined calls, control flow run by executors)
+  const char* structural = nullptr;  // graph structure (param, const, tuple_get), handled by every
+                                     // transform and backend itself: what it is (no rules apply)
+  uint32_t backends = kBackendInterp | kBackendLlvm;  // where it runs (lib calls of eval count)
+  bool elementwise = false; // per-element computation (has `scalar`): fusable
+  bool reduces = false;     // a monoid reduction over the axes attrs.ints (fusable as a reduction)
   bool foldable = true;     // may be evaluated at build time on constants
   std::string (*print_attrs)(const Attrs&) = nullptr;
   // Leading inputs that do not carry the value (select's predicate): the
   // output is weakly typed when all the other inputs are.
   int n_control = 0;
-  VjpTupleFn vjp_tuple = nullptr;  // tuple nodes (control flow)
   // The output's weak flag is the one infer() returns (tuple_get: the weak
   // flag of the control node's output), not derived from the inputs.
   bool weak_from_infer = false;
+  RPromote r_promote = RPromote::none;  // R's operand promotion (element-wise prims)
+  const char* r_name = nullptr;         // the R verb, for messages and the registry ("+", "atan2", ...)
 };
+
+// Evaluates primitive p on buffers with the interpreter's semantics:
+// p.eval, or the scalar description through the interpreter's tape
+// (src/backend/interp/tape.cpp). Every caller that runs a primitive on
+// buffers (constant folding, the interpreter, library calls of the LLVM
+// backend) goes through here.
+void eval_prim(const PrimDef& p, const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a);
+
+// R's NA values in rjax buffers: i32 holds NA_integer_ (INT_MIN, as R), bool
+// holds 0xFF (TRUE is 1, FALSE 0), f64 holds R's NA_real_ (a NaN whose low
+// word is 1954; arithmetic keeps the payload as R's does), f32 only NaN
+// (its payload cannot survive the conversion, so NA and NaN merge in f32).
+constexpr int32_t kNAInt = INT32_MIN;
+constexpr uint8_t kNABool = 0xFF;
+double na_real();          // R's NA_real_ (the quiet form arithmetic produces)
+bool is_na_real(double x); // R's R_IsNA: NaN with payload 1954
 
 int register_prim(PrimDef def);  // returns the primitive's id
 const PrimDef& prim(int id);
@@ -212,8 +327,9 @@ struct Builder {
 };
 
 // R-semantics element-wise operators used by the front end: weak-type
-// promotion, integer-to-float for math, and R's recycling of shorter operands.
-int r_elementwise(Builder& b, const std::string& prim_name, std::vector<int> in);
+// promotion, the primitive's operand promotion (PrimDef::r_promote), and
+// R's recycling of shorter operands.
+int r_elementwise(Builder& b, const std::string& prim_name, std::vector<int> in, const Attrs& a = {});
 // The dtype R arithmetic gives two operands (weak types adopt the other's).
 Type promote(const Type& a, const Type& b, const std::string& op);
 

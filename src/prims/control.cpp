@@ -219,6 +219,7 @@ PrimDef control_prim(const char* name, VjpTupleFn vjp, std::string (*pr)(const A
   d.arity = -1;
   d.infer = infer_tuple;
   d.foldable = false;  // run by the executors (src/backend/control.cpp), never folded
+  d.no_eval = "a loop or branch over sub-graphs: run by its ControlRunner (src/backend/control.cpp)";
   d.vjp_tuple = vjp;
   d.print_attrs = pr;
   return d;
@@ -235,6 +236,7 @@ PrimRegistration reg_get([] {
   d.foldable = false;
   d.weak_from_infer = true;
   d.print_attrs = print_get;
+  d.structural = "reads one output of a tuple node (its cotangent goes to the tuple node's rule)";
   // Its cotangent is collected by the VJP transform for the tuple node.
   return d;
 }());

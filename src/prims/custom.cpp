@@ -49,6 +49,7 @@ PrimRegistration reg([] {
   d.arity = -1;
   d.infer = infer_custom;
   d.eval = nullptr;       // never run: optimize() inlines f first
+  d.no_eval = "inlined by optimize() before any backend runs the program";
   d.vjp = vjp_custom;
   d.foldable = false;
   d.print_attrs = print_custom;

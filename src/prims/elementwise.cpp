@@ -1,15 +1,34 @@
-// Element-wise primitives: unary math, binary arithmetic and comparison,
-// select and convert. Operands have the output's shape or are rank-0 scalars
-// (implicit broadcast). Each definition holds its type rule, interpreter
-// kernel and VJP rule.
-#include <cstring>
+// Element-wise primitives. Each is one definition: its type rule, its R
+// operand promotion, ONE scalar description (the math and R's NA, overflow
+// and warning rules, built from the basis ops of src/ir/scalar.h, which
+// every backend lowers), and its partial derivatives in IR (from which
+// derive.cpp builds its VJP and JVP) or the reason it has none. The
+// batching rule is the generic one. Operands have the output's shape or
+// are rank-0 scalars (implicit broadcast).
+//
+// R semantics in the descriptions (integers hold NA as INT_MIN, bools 0xFF):
+//   i32 + - *   NA in -> NA; a result outside [-INT_MAX, INT_MAX] -> NA with
+//               "NAs produced by integer overflow" (checked in f64: exact for
+//               + and -, and |x y| > INT_MAX is decided right even when x y rounds)
+//   %/% %% i32  NA or a zero divisor -> NA (no warning, as R)
+//   comparisons NA or NaN operand -> NA
+//   & | !       R's three-valued logic
+//   ifelse      NA test -> NA of the result's dtype
+//   math        NaN from a non-NaN input -> "NaNs produced" (R's math1 rule)
+//   conversions NA -> NA; double -> integer out of range (or NaN) -> NA, with
+//               "NAs introduced by coercion to integer range" when out of range
+#include <cmath>
 #include <limits>
 
+#include "../ir/scalar.h"
 #include "prim_util.h"
-#include "special.h"
 
 namespace rj {
 namespace {
+
+using S = ScalarBuilder;
+using Args = std::vector<SVal>;
+constexpr double kIntMax = 2147483647.0;
 
 // ---- type rules ----------------------------------------------------------------
 
@@ -24,429 +43,405 @@ Shape ew_shape(const std::vector<Type>& in, const std::string& op) {
   return out;
 }
 
-Type infer_unary_same(const std::vector<Type>& in, const Attrs&) { return Type{in[0].dtype, in[0].shape}; }
-
-Type infer_unary_float(const std::vector<Type>& in, const Attrs&) {
-  if (!is_float(in[0].dtype)) fail("dtype", std::string("math function needs a float input, got ") + dtype_name(in[0].dtype));
-  return Type{in[0].dtype, in[0].shape};
+DType common_dtype(const std::vector<Type>& in, size_t from, const char* what) {
+  for (size_t k = from + 1; k < in.size(); ++k)
+    if (in[k].dtype != in[from].dtype)
+      fail("dtype", std::string(what) + ": operands have dtypes " + dtype_name(in[from].dtype) + " and " +
+                        dtype_name(in[k].dtype));
+  return in[from].dtype;
 }
 
-Type infer_unary_bool(const std::vector<Type>& in, const Attrs&) { return Type{DType::b8, in[0].shape}; }
-
-Type infer_binary_same(const std::vector<Type>& in, const Attrs&) {
-  if (in[0].dtype != in[1].dtype)
-    fail("dtype", std::string("operands have dtypes ") + dtype_name(in[0].dtype) + " and " + dtype_name(in[1].dtype));
-  return Type{in[0].dtype, ew_shape(in, "binary op")};
+Type infer_number(const std::vector<Type>& in, const Attrs&) {  // same dtype, not bool
+  DType d = common_dtype(in, 0, "arithmetic");
+  if (d == DType::b8) fail("dtype", "arithmetic needs numbers, got bool operands");
+  return Type{d, ew_shape(in, "arithmetic")};
 }
 
-Type infer_binary_float(const std::vector<Type>& in, const Attrs& a) {
-  Type t = infer_binary_same(in, a);
-  if (!is_float(t.dtype)) fail("dtype", std::string("operator needs float operands, got ") + dtype_name(t.dtype));
-  return t;
+Type infer_float(const std::vector<Type>& in, const Attrs&) {
+  DType d = common_dtype(in, 0, "math function");
+  if (!is_float(d)) fail("dtype", std::string("math function needs float operands, got ") + dtype_name(d));
+  return Type{d, ew_shape(in, "math function")};
 }
 
-Type infer_compare(const std::vector<Type>& in, const Attrs& a) {
-  Type t = infer_binary_same(in, a);
-  t.dtype = DType::b8;
-  return t;
+Type infer_to_bool(const std::vector<Type>& in, const Attrs&) { return Type{DType::b8, in[0].shape}; }
+
+Type infer_compare(const std::vector<Type>& in, const Attrs&) {
+  common_dtype(in, 0, "comparison");
+  return Type{DType::b8, ew_shape(in, "comparison")};
 }
 
-Type infer_logic(const std::vector<Type>& in, const Attrs& a) {
-  if (in[0].dtype != DType::b8 || in[1].dtype != DType::b8) fail("dtype", "logical operator needs bool operands");
-  return infer_compare(in, a);
+Type infer_logic(const std::vector<Type>& in, const Attrs&) {
+  for (auto& t : in)
+    if (t.dtype != DType::b8) fail("dtype", "logical operator needs bool operands");
+  return Type{DType::b8, ew_shape(in, "logical operator")};
 }
 
 Type infer_select(const std::vector<Type>& in, const Attrs&) {
   if (in[0].dtype != DType::b8) fail("dtype", "select: the predicate must be bool");
-  if (in[1].dtype != in[2].dtype)
-    fail("dtype", std::string("select: branches have dtypes ") + dtype_name(in[1].dtype) + " and " + dtype_name(in[2].dtype));
-  return Type{in[1].dtype, ew_shape(in, "select")};
+  return Type{common_dtype(in, 1, "select"), ew_shape(in, "select")};
 }
 
 Type infer_convert(const std::vector<Type>& in, const Attrs& a) { return Type{a.dtype, in[0].shape}; }
 
-// ---- kernels -------------------------------------------------------------------
+Type infer_same(const std::vector<Type>& in, const Attrs&) { return Type{in[0].dtype, in[0].shape}; }
 
-template <class TI, class TO, class F>
-void map1(const Buffer& a, Buffer& o, F f) {
-  const TI* x = a.as<TI>();
-  TO* y = o.as<TO>();
-  parallel_for(o.size(), [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) y[i] = (TO)f(x[i]);
-  });
+// ---- building blocks of the descriptions -----------------------------------------
+
+SVal any_na(S& s, const Args& x) {
+  SVal r = s.is_na(x[0]);
+  for (size_t k = 1; k < x.size(); ++k) r = s.or_(r, s.is_na(x[k]));
+  return r;
 }
 
-template <class TI, class TO, class F>
-void map2(const Buffer& a, const Buffer& b, Buffer& o, F f) {
-  const TI* x = a.as<TI>();
-  const TI* z = b.as<TI>();
-  TO* y = o.as<TO>();
-  int64_t n = o.size();
-  bool sa = a.size() == 1 && n != 1, sb = b.size() == 1 && n != 1;
-  parallel_for(n, [&](int64_t lo, int64_t hi) {
-    if (sa) {
-      TI xs = x[0];
-      for (int64_t i = lo; i < hi; ++i) y[i] = (TO)f(xs, z[i]);
-    } else if (sb) {
-      TI zs = z[0];
-      for (int64_t i = lo; i < hi; ++i) y[i] = (TO)f(x[i], zs);
-    } else {
-      for (int64_t i = lo; i < hi; ++i) y[i] = (TO)f(x[i], z[i]);
-    }
-  });
+SVal any_nan(S& s, const Args& x) {
+  SVal r = s.is_nan(x[0]);
+  for (size_t k = 1; k < x.size(); ++k) r = s.or_(r, s.is_nan(x[k]));
+  return r;
 }
 
-// Unary kernels over floats; F is a generic lambda.
-#define FLOAT_UNARY(NAME, EXPR)                                                              \
-  void NAME(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {             \
-    dispatch_float(in[0]->dtype, #NAME, [&](auto z) {                                        \
-      using T = decltype(z);                                                                 \
-      map1<T, T>(*in[0], out, [](T x) -> T { return EXPR; });                                \
-    });                                                                                      \
+// R's math1 rule: "NaNs produced" when the result is NaN but no input was.
+SVal warn_nan(S& s, SVal r, const Args& x) {
+  s.warn_if(s.and_(s.is_nan(r), s.not_(any_nan(s, x))), kWarnNaNProduced);
+  return r;
+}
+
+// Integer +, -, *: wrapping i32 result unless NA or out of range.
+SVal int_arith(S& s, SOp o, SVal a, SVal b) {
+  SVal na = s.or_(s.is_na(a), s.is_na(b));
+  SVal wide = s.op(o, s.convert(a, DType::f64), s.convert(b, DType::f64));
+  SVal ovf = s.and_(s.not_(na), s.gt(s.abs(wide), s.c(kIntMax, DType::f64)));
+  s.warn_if(ovf, kWarnIntOverflow);
+  return s.select(s.or_(na, ovf), s.na(DType::i32), s.op(o, a, b));
+}
+
+SVal arith(S& s, SOp o, const Args& x) {
+  if (x[0].dtype == DType::i32) return int_arith(s, o, x[0], x[1]);
+  return s.op(o, x[0], x[1]);
+}
+
+// R's conversion of x to dtype d.
+SVal r_convert(S& s, SVal x, DType d) {
+  DType f = x.dtype;
+  if (f == d) return x;
+  if (is_float(f) && is_float(d)) return s.convert(x, d);
+  if (is_float(f) && d == DType::i32) {
+    SVal na = s.is_nan(x);
+    SVal out = s.or_(s.ge(x, s.c_like(kIntMax + 1, x)), s.le(x, s.c_like(-kIntMax - 1, x)));
+    s.warn_if(s.and_(s.not_(na), out), kWarnIntRange);
+    return s.select(s.or_(na, out), s.na(d), s.convert(x, d));
   }
-
-FLOAT_UNARY(k_exp, std::exp(x))
-FLOAT_UNARY(k_log, std::log(x))
-FLOAT_UNARY(k_log1p, std::log1p(x))
-FLOAT_UNARY(k_expm1, std::expm1(x))
-FLOAT_UNARY(k_sqrt, std::sqrt(x))
-FLOAT_UNARY(k_sin, std::sin(x))
-FLOAT_UNARY(k_cos, std::cos(x))
-FLOAT_UNARY(k_tan, std::tan(x))
-FLOAT_UNARY(k_asin, std::asin(x))
-FLOAT_UNARY(k_acos, std::acos(x))
-FLOAT_UNARY(k_atan, std::atan(x))
-FLOAT_UNARY(k_sinh, std::sinh(x))
-FLOAT_UNARY(k_cosh, std::cosh(x))
-FLOAT_UNARY(k_tanh, std::tanh(x))
-FLOAT_UNARY(k_asinh, std::asinh(x))
-FLOAT_UNARY(k_acosh, std::acosh(x))
-FLOAT_UNARY(k_atanh, std::atanh(x))
-FLOAT_UNARY(k_lgamma, (T)lgamma_r_safe((double)x))
-FLOAT_UNARY(k_gamma, std::tgamma(x))
-FLOAT_UNARY(k_digamma, (T)digamma((double)x))
-FLOAT_UNARY(k_trigamma, (T)trigamma((double)x))
-FLOAT_UNARY(k_floor, std::floor(x))
-FLOAT_UNARY(k_ceiling, std::ceil(x))
-FLOAT_UNARY(k_round, std::nearbyint(x))
-FLOAT_UNARY(k_trunc, std::trunc(x))
-#undef FLOAT_UNARY
-
-// Kernels valid for every numeric dtype.
-#define ANY_UNARY(NAME, EXPR)                                                                \
-  void NAME(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {             \
-    dispatch(in[0]->dtype, [&](auto z) {                                                     \
-      using T = decltype(z);                                                                 \
-      map1<T, T>(*in[0], out, [](T x) -> T { return EXPR; });                                \
-    });                                                                                      \
-  }
-ANY_UNARY(k_neg, (T)(-x))
-ANY_UNARY(k_abs, x < 0 ? (T)(-x) : x)
-ANY_UNARY(k_sign, (T)(x != x ? x : (x > 0) - (x < 0)))
-#undef ANY_UNARY
-
-// stop_gradient: the identity on values; its VJP gives no cotangent.
-void k_identity(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
-  if (out.nbytes()) std::memcpy(out.data, in[0]->data, out.nbytes());
+  return s.select(s.is_na(x), s.na(d), s.convert(x, d));
 }
 
-void k_not(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
-  map1<uint8_t, uint8_t>(*in[0], out, [](uint8_t x) { return !x; });
+// ---- descriptions ------------------------------------------------------------------
+
+SVal d_neg(S& s, const Args& x, const Attrs&) { return s.neg(x[0]); }  // -NA_integer_ wraps to itself
+SVal d_abs(S& s, const Args& x, const Attrs&) { return s.abs(x[0]); }  // abs(INT_MIN) too
+SVal d_sign(S& s, const Args& x, const Attrs&) {
+  SVal v = x[0], zero = s.c_like(0, v);
+  SVal r = s.select(s.gt(v, zero), s.c_like(1, v), s.select(s.lt(v, zero), s.c_like(-1, v), zero));
+  return s.select(s.is_nan(v), v, r);
 }
 
-void k_is_nan(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
-  dispatch(in[0]->dtype, [&](auto z) {
-    using T = decltype(z);
-    map1<T, uint8_t>(*in[0], out, [](T x) { return x != x; });
-  });
+template <SOp O, bool CanMakeNaN>
+SVal d_math(S& s, const Args& x, const Attrs&) {
+  SVal r = s.op(O, x[0]);
+  return CanMakeNaN ? warn_nan(s, r, x) : r;
 }
 
-void k_is_finite(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
-  dispatch(in[0]->dtype, [&](auto z) {
-    using T = decltype(z);
-    map1<T, uint8_t>(*in[0], out, [](T x) { return std::isfinite((double)x); });
-  });
+SVal d_lgamma(S& s, const Args& x, const Attrs&) { return s.call("lgamma", {x[0]}); }
+SVal d_gamma(S& s, const Args& x, const Attrs&) {  // R: Gamma(0) is NaN, not C's Inf
+  SVal v = x[0];
+  SVal r = s.select(s.eq(v, s.c_like(0, v)), s.c_like(std::numeric_limits<double>::quiet_NaN(), v), s.op(SOp::tgamma, v));
+  return warn_nan(s, r, x);
+}
+SVal psigamma_n(S& s, SVal v, int64_t n) {
+  return warn_nan(s, s.call("psigamma", {v, s.c_like((double)n, v)}), {v});
+}
+SVal d_psigamma(S& s, const Args& x, const Attrs& a) { return psigamma_n(s, x[0], a.ints.at(0)); }
+SVal d_digamma(S& s, const Args& x, const Attrs&) { return psigamma_n(s, x[0], 0); }
+SVal d_trigamma(S& s, const Args& x, const Attrs&) { return psigamma_n(s, x[0], 1); }
+
+template <SOp O>
+SVal d_round(S& s, const Args& x, const Attrs&) { return s.op(O, x[0]); }
+
+SVal d_not(S& s, const Args& x, const Attrs&) { return s.select(s.is_na_value(x[0]), s.na(DType::b8), s.not_(x[0])); }
+SVal d_identity(S&, const Args& x, const Attrs&) { return x[0]; }
+SVal d_is_na(S& s, const Args& x, const Attrs&) { return s.is_na(x[0]); }
+SVal d_is_nan(S& s, const Args& x, const Attrs&) {  // R's is.nan: NaN but not NA
+  SVal v = x[0];
+  if (!is_float(v.dtype)) return s.c(0, DType::b8);
+  return s.and_(s.is_nan(v), s.not_(s.is_na_value(v)));
+}
+SVal d_is_finite(S& s, const Args& x, const Attrs&) {
+  SVal v = x[0];
+  if (!is_float(v.dtype)) return s.not_(s.is_na_value(v));
+  return s.not_(s.or_(s.is_nan(v), s.eq(s.abs(v), s.c_like(std::numeric_limits<double>::infinity(), v))));
+}
+SVal d_convert(S& s, const Args& x, const Attrs& a) { return r_convert(s, x[0], a.dtype); }
+
+template <SOp O>
+SVal d_arith(S& s, const Args& x, const Attrs&) { return arith(s, O, x); }
+SVal d_div(S& s, const Args& x, const Attrs&) { return s.div(x[0], x[1]); }
+SVal d_pow(S& s, const Args& x, const Attrs&) {  // x^2 is x * x exactly, as in R
+  SVal a = x[0], e = x[1];
+  return s.select(s.eq(e, s.c_like(2, e)), s.mul(a, a), s.op(SOp::pow, a, e));
+}
+template <SOp O>
+SVal d_extreme(S& s, const Args& x, const Attrs&) {  // R's pmax/pmin
+  if (is_float(x[0].dtype)) return s.op(O, x[0], x[1]);
+  return s.select(any_na(s, x), s.na(x[0].dtype), s.op(O, x[0], x[1]));
+}
+template <SOp IntOp>
+SVal d_intdiv(S& s, const Args& x, const Attrs&) {  // %% and %/%
+  SVal a = x[0], b = x[1];
+  if (is_float(a.dtype)) return s.call(IntOp == SOp::floormod ? "r_fmod" : "r_fdiv", {a, b});
+  SVal na = s.or_(any_na(s, x), s.eq(b, s.c_like(0, b)));
+  return s.select(na, s.na(DType::i32), s.op(IntOp, a, b));
+}
+SVal d_atan2(S& s, const Args& x, const Attrs&) { return s.op(SOp::atan2, x[0], x[1]); }
+
+template <SOp O>
+SVal d_compare(S& s, const Args& x, const Attrs&) {
+  return s.select(any_na(s, x), s.na(DType::b8), s.op(O, x[0], x[1]));
 }
 
-void k_convert(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
-  dispatch(in[0]->dtype, [&](auto zi) {
-    using TI = decltype(zi);
-    dispatch(out.dtype, [&](auto zo) {
-      using TO = decltype(zo);
-      if (std::is_same<TO, uint8_t>::value)
-        map1<TI, TO>(*in[0], out, [](TI x) { return (TO)(x != 0); });
-      else
-        map1<TI, TO>(*in[0], out, [](TI x) { return (TO)x; });
-    });
-  });
+// R's three-valued & and |: a decisive operand (FALSE for &, TRUE for |)
+// wins over NA.
+template <bool And>
+SVal d_logic(S& s, const Args& x, const Attrs&) {
+  SVal decisive = s.c(And ? 0 : 1, DType::b8);
+  SVal dec = s.or_(s.eq(x[0], decisive), s.eq(x[1], decisive));
+  SVal rest = s.select(any_na(s, x), s.na(DType::b8), s.c(And ? 1 : 0, DType::b8));
+  return s.select(dec, decisive, rest);
 }
 
-template <class T> T r_mod(T a, T b) {
-  if constexpr (std::is_floating_point<T>::value) {
-    return (T)r_fmod((double)a, (double)b);
-  } else {
-    if (b == 0) return 0;
-    T r = a % b;
-    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
-  }
-}
-template <class T> T r_idiv(T a, T b) {
-  if constexpr (std::is_floating_point<T>::value) return (T)r_ffloor((double)a, (double)b);
-  else {
-    if (b == 0) return 0;
-    T q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-  }
-}
-template <class T> T nan_max(T a, T b) { return (a != a || b != b) ? (a != a ? a : b) : (a > b ? a : b); }
-template <class T> T nan_min(T a, T b) { return (a != a || b != b) ? (a != a ? a : b) : (a < b ? a : b); }
-
-#define ANY_BINARY(NAME, EXPR)                                                               \
-  void NAME(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {             \
-    dispatch(in[0]->dtype, [&](auto z) {                                                     \
-      using T = decltype(z);                                                                 \
-      map2<T, T>(*in[0], *in[1], out, [](T a, T b) -> T { return EXPR; });                   \
-    });                                                                                      \
-  }
-ANY_BINARY(k_add, (T)(a + b))
-ANY_BINARY(k_sub, (T)(a - b))
-ANY_BINARY(k_mul, (T)(a * b))
-ANY_BINARY(k_div, (T)(b == 0 && !std::is_floating_point<T>::value ? 0 : a / b))
-ANY_BINARY(k_max, nan_max(a, b))
-ANY_BINARY(k_min, nan_min(a, b))
-ANY_BINARY(k_mod, r_mod(a, b))
-ANY_BINARY(k_idiv, r_idiv(a, b))
-#undef ANY_BINARY
-
-void k_pow(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
-  dispatch_float(in[0]->dtype, "^", [&](auto z) {
-    using T = decltype(z);
-    map2<T, T>(*in[0], *in[1], out, [](T a, T b) -> T {
-      if (b == 2) return a * a;  // exact, and what R does for x^2
-      return std::pow(a, b);
-    });
-  });
+SVal d_select(S& s, const Args& x, const Attrs&) {
+  return s.select(s.is_na_value(x[0]), s.na(x[1].dtype), s.select(x[0], x[1], x[2]));
 }
 
-void k_atan2(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
-  dispatch_float(in[0]->dtype, "atan2", [&](auto z) {
-    using T = decltype(z);
-    map2<T, T>(*in[0], *in[1], out, [](T a, T b) -> T { return std::atan2(a, b); });
-  });
+// pnorm(x, mean, sd) and qnorm(p, mean, sd); ints = {lower.tail, log.p}.
+SVal d_pnorm(S& s, const Args& x, const Attrs& a) {
+  SVal q = x[0], m = x[1], sd = x[2];
+  const double inf = std::numeric_limits<double>::infinity();
+  SVal zero = s.c_like(0, sd);
+  SVal z = s.div(s.sub(q, m), sd);
+  // sd == 0: a step at the mean (R's x < mu ? 0 : 1 in the chosen scale).
+  z = s.select(s.eq(sd, zero), s.select(s.lt(q, m), s.c_like(-inf, q), s.c_like(inf, q)), z);
+  SVal r = s.call("pnorm", {z, s.c_like((double)a.ints.at(0), q), s.c_like((double)a.ints.at(1), q)});
+  r = s.select(s.lt(sd, zero), s.c_like(std::numeric_limits<double>::quiet_NaN(), q), r);
+  r = s.select(any_nan(s, x), s.add(s.add(q, m), sd), r);  // NA/NaN in: R returns x + mu + sigma
+  return warn_nan(s, r, x);
+}
+SVal d_qnorm(S& s, const Args& x, const Attrs& a) {
+  SVal p = x[0], m = x[1], sd = x[2];
+  SVal zero = s.c_like(0, sd);
+  SVal q = s.call("qnorm", {p, s.c_like((double)a.ints.at(0), p), s.c_like((double)a.ints.at(1), p)});
+  SVal inf = s.eq(s.abs(q), s.c_like(std::numeric_limits<double>::infinity(), q));
+  SVal r = s.select(inf, q, s.select(s.eq(sd, zero), m, s.add(m, s.mul(sd, q))));
+  r = s.select(s.lt(sd, zero), s.c_like(std::numeric_limits<double>::quiet_NaN(), p), r);
+  r = s.select(any_nan(s, x), s.add(s.add(p, m), sd), r);
+  return warn_nan(s, r, x);
 }
 
-#define COMPARE(NAME, EXPR)                                                                  \
-  void NAME(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {             \
-    dispatch(in[0]->dtype, [&](auto z) {                                                     \
-      using T = decltype(z);                                                                 \
-      map2<T, uint8_t>(*in[0], *in[1], out, [](T a, T b) -> uint8_t { return EXPR; });       \
-    });                                                                                      \
-  }
-COMPARE(k_eq, a == b)
-COMPARE(k_ne, a != b)
-COMPARE(k_lt, a < b)
-COMPARE(k_le, a <= b)
-COMPARE(k_gt, a > b)
-COMPARE(k_ge, a >= b)
-COMPARE(k_and, a && b)
-COMPARE(k_or, a || b)
-#undef COMPARE
+// ---- partial derivatives (IR) --------------------------------------------------------
+// x, y: inputs; out: the node's own value. Results have the output's dtype.
 
-void k_select(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
-  const uint8_t* p = in[0]->as<uint8_t>();
-  int64_t n = out.size();
-  bool sp = in[0]->size() == 1 && n != 1, sa = in[1]->size() == 1 && n != 1, sb = in[2]->size() == 1 && n != 1;
-  dispatch(out.dtype, [&](auto z) {
-    using T = decltype(z);
-    const T* a = in[1]->as<T>();
-    const T* b = in[2]->as<T>();
-    T* y = out.as<T>();
-    parallel_for(n, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) y[i] = p[sp ? 0 : i] ? a[sa ? 0 : i] : b[sb ? 0 : i];
-    });
-  });
-}
-
-// ---- VJP rules -------------------------------------------------------------------
-// x: the input, y: the output, g: the output's cotangent (all in the new graph).
-
+using Parts = std::vector<int>;
 int sc(Builder& b, double v, int like) { return b.scalar(v, b.type(like).dtype); }
 int E(Builder& b, const char* p, int x) { return b.emit(p, {x}); }
-
-std::vector<int> vjp_neg(Builder& b, const Node&, int, int g) { return {b.neg(g)}; }
-std::vector<int> vjp_exp(Builder& b, const Node&, int y, int g) { return {b.mul(g, y)}; }
-std::vector<int> vjp_log(Builder& b, const Node& n, int, int g) { return {b.div(g, n.in[0])}; }
-std::vector<int> vjp_log1p(Builder& b, const Node& n, int, int g) {
-  return {b.div(g, b.add(n.in[0], sc(b, 1, g)))};
-}
-std::vector<int> vjp_expm1(Builder& b, const Node&, int y, int g) { return {b.mul(g, b.add(y, sc(b, 1, g)))}; }
-std::vector<int> vjp_sqrt(Builder& b, const Node&, int y, int g) { return {b.div(b.mul(g, sc(b, 0.5, g)), y)}; }
-std::vector<int> vjp_abs(Builder& b, const Node& n, int, int g) { return {b.mul(g, E(b, "sign", n.in[0]))}; }
-std::vector<int> vjp_zero(Builder&, const Node& n, int, int) { return std::vector<int>(n.in.size(), -1); }
-std::vector<int> vjp_sin(Builder& b, const Node& n, int, int g) { return {b.mul(g, E(b, "cos", n.in[0]))}; }
-std::vector<int> vjp_cos(Builder& b, const Node& n, int, int g) { return {b.neg(b.mul(g, E(b, "sin", n.in[0])))}; }
-std::vector<int> vjp_tan(Builder& b, const Node&, int y, int g) {
-  return {b.mul(g, b.add(sc(b, 1, g), b.mul(y, y)))};
+int psigamma_of(Builder& b, int x, int64_t n) {
+  Attrs a;
+  a.ints = {n};
+  return b.emit("psigamma", {x}, a);
 }
 int inv_sqrt_of(Builder& b, int v) { return b.div(sc(b, 1, v), E(b, "sqrt", v)); }
-std::vector<int> vjp_asin(Builder& b, const Node& n, int, int g) {
-  int x = n.in[0];
-  return {b.mul(g, inv_sqrt_of(b, b.sub(sc(b, 1, x), b.mul(x, x))))};
-}
-std::vector<int> vjp_acos(Builder& b, const Node& n, int, int g) {
-  int x = n.in[0];
-  return {b.neg(b.mul(g, inv_sqrt_of(b, b.sub(sc(b, 1, x), b.mul(x, x)))))};
-}
-std::vector<int> vjp_atan(Builder& b, const Node& n, int, int g) {
-  int x = n.in[0];
-  return {b.div(g, b.add(sc(b, 1, x), b.mul(x, x)))};
-}
-std::vector<int> vjp_sinh(Builder& b, const Node& n, int, int g) { return {b.mul(g, E(b, "cosh", n.in[0]))}; }
-std::vector<int> vjp_cosh(Builder& b, const Node& n, int, int g) { return {b.mul(g, E(b, "sinh", n.in[0]))}; }
-std::vector<int> vjp_tanh(Builder& b, const Node&, int y, int g) {
-  return {b.mul(g, b.sub(sc(b, 1, y), b.mul(y, y)))};
-}
-std::vector<int> vjp_asinh(Builder& b, const Node& n, int, int g) {
-  int x = n.in[0];
-  return {b.mul(g, inv_sqrt_of(b, b.add(b.mul(x, x), sc(b, 1, x))))};
-}
-std::vector<int> vjp_acosh(Builder& b, const Node& n, int, int g) {
-  int x = n.in[0];
-  return {b.mul(g, inv_sqrt_of(b, b.sub(b.mul(x, x), sc(b, 1, x))))};
-}
-std::vector<int> vjp_atanh(Builder& b, const Node& n, int, int g) {
-  int x = n.in[0];
-  return {b.div(g, b.sub(sc(b, 1, x), b.mul(x, x)))};
-}
-std::vector<int> vjp_lgamma(Builder& b, const Node& n, int, int g) { return {b.mul(g, E(b, "digamma", n.in[0]))}; }
-std::vector<int> vjp_digamma(Builder& b, const Node& n, int, int g) { return {b.mul(g, E(b, "trigamma", n.in[0]))}; }
-std::vector<int> vjp_gamma(Builder& b, const Node& n, int y, int g) {
-  return {b.mul(g, b.mul(y, E(b, "digamma", n.in[0])))};
-}
-std::vector<int> vjp_convert(Builder& b, const Node& n, int, int g) {
-  DType from = b.type(n.in[0]).dtype;
-  if (!is_float(from) || !is_float(b.type(g).dtype)) return {-1};
-  return {b.convert(g, from)};
-}
+int sq(Builder& b, int v) { return b.mul(v, v); }
 
-std::vector<int> vjp_add(Builder& b, const Node& n, int, int g) {
-  return {unbroadcast(b, g, n.in[0]), unbroadcast(b, g, n.in[1])};
+Parts p_neg(Builder& b, const Node& n, int) { return {sc(b, -1, n.in[0])}; }
+Parts p_abs(Builder& b, const Node& n, int) { return {E(b, "sign", n.in[0])}; }
+Parts p_exp(Builder&, const Node&, int y) { return {y}; }
+Parts p_log(Builder& b, const Node& n, int) { return {b.div(sc(b, 1, n.in[0]), n.in[0])}; }
+Parts p_log1p(Builder& b, const Node& n, int) { int x = n.in[0]; return {b.div(sc(b, 1, x), b.add(x, sc(b, 1, x)))}; }
+Parts p_expm1(Builder& b, const Node&, int y) { return {b.add(y, sc(b, 1, y))}; }
+Parts p_sqrt(Builder& b, const Node&, int y) { return {b.div(sc(b, 0.5, y), y)}; }
+Parts p_sin(Builder& b, const Node& n, int) { return {E(b, "cos", n.in[0])}; }
+Parts p_cos(Builder& b, const Node& n, int) { return {b.neg(E(b, "sin", n.in[0]))}; }
+Parts p_tan(Builder& b, const Node&, int y) { return {b.add(sc(b, 1, y), sq(b, y))}; }
+Parts p_asin(Builder& b, const Node& n, int) { int x = n.in[0]; return {inv_sqrt_of(b, b.sub(sc(b, 1, x), sq(b, x)))}; }
+Parts p_acos(Builder& b, const Node& n, int) { int x = n.in[0]; return {b.neg(inv_sqrt_of(b, b.sub(sc(b, 1, x), sq(b, x))))}; }
+Parts p_atan(Builder& b, const Node& n, int) { int x = n.in[0]; return {b.div(sc(b, 1, x), b.add(sc(b, 1, x), sq(b, x)))}; }
+Parts p_sinh(Builder& b, const Node& n, int) { return {E(b, "cosh", n.in[0])}; }
+Parts p_cosh(Builder& b, const Node& n, int) { return {E(b, "sinh", n.in[0])}; }
+Parts p_tanh(Builder& b, const Node&, int y) { return {b.sub(sc(b, 1, y), sq(b, y))}; }
+Parts p_asinh(Builder& b, const Node& n, int) { int x = n.in[0]; return {inv_sqrt_of(b, b.add(sq(b, x), sc(b, 1, x)))}; }
+Parts p_acosh(Builder& b, const Node& n, int) { int x = n.in[0]; return {inv_sqrt_of(b, b.sub(sq(b, x), sc(b, 1, x)))}; }
+Parts p_atanh(Builder& b, const Node& n, int) { int x = n.in[0]; return {b.div(sc(b, 1, x), b.sub(sc(b, 1, x), sq(b, x)))}; }
+Parts p_lgamma(Builder& b, const Node& n, int) { return {psigamma_of(b, n.in[0], 0)}; }
+Parts p_gamma(Builder& b, const Node& n, int y) { return {b.mul(y, psigamma_of(b, n.in[0], 0))}; }
+Parts p_psigamma(Builder& b, const Node& n, int) { return {psigamma_of(b, n.in[0], n.attrs.ints.at(0) + 1)}; }
+Parts p_digamma(Builder& b, const Node& n, int) { return {psigamma_of(b, n.in[0], 1)}; }
+Parts p_trigamma(Builder& b, const Node& n, int) { return {psigamma_of(b, n.in[0], 2)}; }
+Parts p_convert(Builder& b, const Node& n, int out) {
+  if (!is_float(b.type(n.in[0]).dtype) || !is_float(b.type(out).dtype)) return {-1};
+  return {sc(b, 1, out)};
 }
-std::vector<int> vjp_sub(Builder& b, const Node& n, int, int g) {
-  return {unbroadcast(b, g, n.in[0]), unbroadcast(b, b.neg(g), n.in[1])};
+Parts p_add(Builder& b, const Node& n, int) { return {sc(b, 1, n.in[0]), sc(b, 1, n.in[0])}; }
+Parts p_sub(Builder& b, const Node& n, int) { return {sc(b, 1, n.in[0]), sc(b, -1, n.in[0])}; }
+Parts p_mul(Builder&, const Node& n, int) { return {n.in[1], n.in[0]}; }
+Parts p_div(Builder& b, const Node& n, int y) {
+  int c = n.in[1];
+  return {b.div(sc(b, 1, c), c), b.neg(b.div(y, c))};
 }
-std::vector<int> vjp_mul(Builder& b, const Node& n, int, int g) {
-  return {unbroadcast(b, b.mul(g, n.in[1]), n.in[0]), unbroadcast(b, b.mul(g, n.in[0]), n.in[1])};
-}
-std::vector<int> vjp_div(Builder& b, const Node& n, int y, int g) {
-  int ga = b.div(g, n.in[1]);
-  return {unbroadcast(b, ga, n.in[0]), unbroadcast(b, b.neg(b.mul(ga, y)), n.in[1])};
-}
-std::vector<int> vjp_pow(Builder& b, const Node& n, int y, int g) {
+Parts p_pow(Builder& b, const Node& n, int y) {
   int a = n.in[0], e = n.in[1];
-  int da = b.mul(g, b.mul(e, b.emit("pow", {a, b.sub(e, sc(b, 1, e))})));
+  int da = b.mul(e, b.emit("pow", {a, b.sub(e, sc(b, 1, e))}));
   // d/de a^e = a^e log(a), taken as 0 where a == 0 (as JAX does).
   int zero = sc(b, 0, a);
   int safe_log = b.select(b.emit("eq", {a, zero}), zero, E(b, "log", a));
-  int de = b.mul(g, b.mul(y, safe_log));
-  return {unbroadcast(b, da, a), unbroadcast(b, de, e)};
+  return {da, b.mul(y, safe_log)};
 }
-// max/min: the cotangent goes to the selected operand; ties split it evenly.
-std::vector<int> vjp_extreme(Builder& b, const Node& n, int y, int g) {
+// pmax/pmin: the derivative goes to the selected operand; ties split it evenly.
+Parts p_extreme(Builder& b, const Node& n, int y) {
   int a = n.in[0], c = n.in[1];
-  DType d = b.type(g).dtype;
+  DType d = b.type(y).dtype;
   int wa = b.convert(b.emit("eq", {a, y}), d), wc = b.convert(b.emit("eq", {c, y}), d);
   int tot = b.add(wa, wc);
-  return {unbroadcast(b, b.mul(g, b.div(wa, tot)), a), unbroadcast(b, b.mul(g, b.div(wc, tot)), c)};
+  return {b.div(wa, tot), b.div(wc, tot)};
 }
-std::vector<int> vjp_mod(Builder& b, const Node& n, int, int g) {
+Parts p_mod(Builder& b, const Node& n, int) {
   int q = E(b, "floor", b.div(n.in[0], n.in[1]));
-  return {unbroadcast(b, g, n.in[0]), unbroadcast(b, b.neg(b.mul(g, q)), n.in[1])};
+  return {sc(b, 1, n.in[0]), b.neg(q)};
 }
-std::vector<int> vjp_atan2(Builder& b, const Node& n, int, int g) {
+Parts p_atan2(Builder& b, const Node& n, int) {
   int a = n.in[0], c = n.in[1];
-  int den = b.add(b.mul(a, a), b.mul(c, c));
-  return {unbroadcast(b, b.div(b.mul(g, c), den), a), unbroadcast(b, b.neg(b.div(b.mul(g, a), den)), c)};
+  int den = b.add(sq(b, a), sq(b, c));
+  return {b.div(c, den), b.neg(b.div(a, den))};
 }
-std::vector<int> vjp_select(Builder& b, const Node& n, int, int g) {
-  int p = n.in[0];
-  int z = sc(b, 0, g);
-  return {-1, unbroadcast(b, b.select(p, g, z), n.in[1]), unbroadcast(b, b.select(p, z, g), n.in[2])};
+Parts p_select(Builder& b, const Node& n, int out) {
+  int p = n.in[0], one = sc(b, 1, out), zero = sc(b, 0, out);
+  return {-1, b.select(p, one, zero), b.select(p, zero, one)};
 }
+// pnorm: with z = (x - m) / s and phi the normal density,
+//   lower tail: dP/dx = phi(z) / s, dP/dm = -dP/dx, dP/ds = -z dP/dx;
+//   upper tail: the negatives; log.p: divided by the tail probability,
+//   i.e. phi(z) / exp(y) = exp(log phi(z) - y), accurate far in the tails.
+Parts p_pnorm(Builder& b, const Node& n, int y) {
+  int x = n.in[0], m = n.in[1], s = n.in[2];
+  bool lower = n.attrs.ints.at(0) != 0, logp = n.attrs.ints.at(1) != 0;
+  int z = b.div(b.sub(x, m), s);
+  int log_phi = b.sub(b.mul(sc(b, -0.5, z), sq(b, z)), sc(b, 0.918938533204672741780329736406, z));
+  int dens = E(b, "exp", logp ? b.sub(log_phi, y) : log_phi);
+  int dx = b.div(dens, s);
+  if (!lower) dx = b.neg(dx);
+  return {dx, b.neg(dx), b.neg(b.mul(z, dx))};
+}
+// qnorm: y = m + s Q(p'), so dy/dp = s / phi(Q) dp'/dp with Q = (y - m) / s
+// (from the output), p' the lower-tail probability (upper tail: -1,
+// log.p: exp(p)); dy/dm = 1, dy/ds = Q.
+Parts p_qnorm(Builder& b, const Node& n, int y) {
+  int p = n.in[0], m = n.in[1], s = n.in[2];
+  bool lower = n.attrs.ints.at(0) != 0, logp = n.attrs.ints.at(1) != 0;
+  int Q = b.div(b.sub(y, m), s);
+  int log_phi = b.sub(b.mul(sc(b, -0.5, Q), sq(b, Q)), sc(b, 0.918938533204672741780329736406, Q));
+  int dp = b.mul(s, E(b, "exp", logp ? b.sub(p, log_phi) : b.neg(log_phi)));
+  if (!lower) dp = b.neg(dp);
+  return {dp, sc(b, 1, y), Q};
+}
+
+// ---- registration ---------------------------------------------------------------------
 
 std::string print_convert(const Attrs& a) { return std::string("dtype=") + dtype_name(a.dtype); }
+std::string print_deriv(const Attrs& a) { return "n=" + std::to_string(a.ints.at(0)); }
+std::string print_tails(const Attrs& a) {
+  return "lower=" + std::to_string(a.ints.at(0)) + " log=" + std::to_string(a.ints.at(1));
+}
 
-PrimDef ew(const char* name, int arity, InferFn infer, EvalFn eval, VjpFn vjp) {
-  PrimDef d = make_prim(name, arity, infer, eval, vjp);
+PrimDef ew(const char* name, const char* r_name, int arity, RPromote promote, InferFn infer, ScalarFn scalar,
+           PartialsFn partials, const char* nondiff = nullptr, std::string (*pa)(const Attrs&) = nullptr) {
+  PrimDef d = make_prim(name, arity, infer, nullptr, partials ? vjp_from_partials : nullptr, pa);
+  d.r_name = r_name;
+  d.r_promote = promote;
+  d.scalar = scalar;
+  d.partials = partials;
+  d.nondiff = nondiff;
   d.elementwise = true;
+  d.jvp = partials ? jvp_from_partials : jvp_zero;
+  d.batch = batch_elementwise;
   return d;
 }
 
+const char* kPiecewise = "piecewise constant: the derivative is zero wherever it exists";
+const char* kBoolOut = "the result is logical (bool): it carries no derivative";
+constexpr RPromote kNum = RPromote::numeric, kFlt = RPromote::floating, kLgl = RPromote::logical,
+                   kKeep = RPromote::keep;
+
 PrimRegistration regs[] = {
-    PrimRegistration(ew("neg", 1, infer_unary_same, k_neg, vjp_neg)),
-    PrimRegistration(ew("exp", 1, infer_unary_float, k_exp, vjp_exp)),
-    PrimRegistration(ew("log", 1, infer_unary_float, k_log, vjp_log)),
-    PrimRegistration(ew("log1p", 1, infer_unary_float, k_log1p, vjp_log1p)),
-    PrimRegistration(ew("expm1", 1, infer_unary_float, k_expm1, vjp_expm1)),
-    PrimRegistration(ew("sqrt", 1, infer_unary_float, k_sqrt, vjp_sqrt)),
-    PrimRegistration(ew("abs", 1, infer_unary_same, k_abs, vjp_abs)),
-    PrimRegistration(ew("sign", 1, infer_unary_same, k_sign, vjp_zero)),
-    PrimRegistration(ew("sin", 1, infer_unary_float, k_sin, vjp_sin)),
-    PrimRegistration(ew("cos", 1, infer_unary_float, k_cos, vjp_cos)),
-    PrimRegistration(ew("tan", 1, infer_unary_float, k_tan, vjp_tan)),
-    PrimRegistration(ew("asin", 1, infer_unary_float, k_asin, vjp_asin)),
-    PrimRegistration(ew("acos", 1, infer_unary_float, k_acos, vjp_acos)),
-    PrimRegistration(ew("atan", 1, infer_unary_float, k_atan, vjp_atan)),
-    PrimRegistration(ew("sinh", 1, infer_unary_float, k_sinh, vjp_sinh)),
-    PrimRegistration(ew("cosh", 1, infer_unary_float, k_cosh, vjp_cosh)),
-    PrimRegistration(ew("tanh", 1, infer_unary_float, k_tanh, vjp_tanh)),
-    PrimRegistration(ew("asinh", 1, infer_unary_float, k_asinh, vjp_asinh)),
-    PrimRegistration(ew("acosh", 1, infer_unary_float, k_acosh, vjp_acosh)),
-    PrimRegistration(ew("atanh", 1, infer_unary_float, k_atanh, vjp_atanh)),
-    PrimRegistration(ew("lgamma", 1, infer_unary_float, k_lgamma, vjp_lgamma)),
-    PrimRegistration(ew("gamma", 1, infer_unary_float, k_gamma, vjp_gamma)),
-    PrimRegistration(ew("digamma", 1, infer_unary_float, k_digamma, vjp_digamma)),
-    PrimRegistration(ew("trigamma", 1, infer_unary_float, k_trigamma, nullptr)),
-    PrimRegistration(ew("floor", 1, infer_unary_float, k_floor, vjp_zero)),
-    PrimRegistration(ew("ceiling", 1, infer_unary_float, k_ceiling, vjp_zero)),
-    PrimRegistration(ew("round", 1, infer_unary_float, k_round, vjp_zero)),
-    PrimRegistration(ew("trunc", 1, infer_unary_float, k_trunc, vjp_zero)),
-    PrimRegistration(ew("not", 1, infer_unary_bool, k_not, vjp_zero)),
+    PrimRegistration(ew("neg", "-", 1, kNum, infer_number, d_neg, p_neg)),
+    PrimRegistration(ew("abs", "abs", 1, kNum, infer_number, d_abs, p_abs)),
+    PrimRegistration(ew("sign", "sign", 1, kFlt, infer_float, d_sign, nullptr, kPiecewise)),
+    PrimRegistration(ew("exp", "exp", 1, kFlt, infer_float, d_math<SOp::exp, false>, p_exp)),
+    PrimRegistration(ew("log", "log", 1, kFlt, infer_float, d_math<SOp::log, true>, p_log)),
+    PrimRegistration(ew("log1p", "log1p", 1, kFlt, infer_float, d_math<SOp::log1p, true>, p_log1p)),
+    PrimRegistration(ew("expm1", "expm1", 1, kFlt, infer_float, d_math<SOp::expm1, false>, p_expm1)),
+    PrimRegistration(ew("sqrt", "sqrt", 1, kFlt, infer_float, d_math<SOp::sqrt, true>, p_sqrt)),
+    PrimRegistration(ew("sin", "sin", 1, kFlt, infer_float, d_math<SOp::sin, true>, p_sin)),
+    PrimRegistration(ew("cos", "cos", 1, kFlt, infer_float, d_math<SOp::cos, true>, p_cos)),
+    PrimRegistration(ew("tan", "tan", 1, kFlt, infer_float, d_math<SOp::tan, true>, p_tan)),
+    PrimRegistration(ew("asin", "asin", 1, kFlt, infer_float, d_math<SOp::asin, true>, p_asin)),
+    PrimRegistration(ew("acos", "acos", 1, kFlt, infer_float, d_math<SOp::acos, true>, p_acos)),
+    PrimRegistration(ew("atan", "atan", 1, kFlt, infer_float, d_math<SOp::atan, false>, p_atan)),
+    PrimRegistration(ew("sinh", "sinh", 1, kFlt, infer_float, d_math<SOp::sinh, false>, p_sinh)),
+    PrimRegistration(ew("cosh", "cosh", 1, kFlt, infer_float, d_math<SOp::cosh, false>, p_cosh)),
+    PrimRegistration(ew("tanh", "tanh", 1, kFlt, infer_float, d_math<SOp::tanh, false>, p_tanh)),
+    PrimRegistration(ew("asinh", "asinh", 1, kFlt, infer_float, d_math<SOp::asinh, false>, p_asinh)),
+    PrimRegistration(ew("acosh", "acosh", 1, kFlt, infer_float, d_math<SOp::acosh, true>, p_acosh)),
+    PrimRegistration(ew("atanh", "atanh", 1, kFlt, infer_float, d_math<SOp::atanh, true>, p_atanh)),
+    PrimRegistration(ew("lgamma", "lgamma", 1, kFlt, infer_float, d_lgamma, p_lgamma)),
+    PrimRegistration(ew("gamma", "gamma", 1, kFlt, infer_float, d_gamma, p_gamma)),
+    PrimRegistration(ew("digamma", "digamma", 1, kFlt, infer_float, d_digamma, p_digamma)),
+    PrimRegistration(ew("trigamma", "trigamma", 1, kFlt, infer_float, d_trigamma, p_trigamma)),
+    PrimRegistration(ew("psigamma", "psigamma", 1, kFlt, infer_float, d_psigamma, p_psigamma, nullptr, print_deriv)),
+    PrimRegistration(ew("floor", "floor", 1, kFlt, infer_float, d_round<SOp::floor>, nullptr, kPiecewise)),
+    PrimRegistration(ew("ceiling", "ceiling", 1, kFlt, infer_float, d_round<SOp::ceil>, nullptr, kPiecewise)),
+    PrimRegistration(ew("round", "round", 1, kFlt, infer_float, d_round<SOp::rint>, nullptr, kPiecewise)),
+    PrimRegistration(ew("trunc", "trunc", 1, kFlt, infer_float, d_round<SOp::trunc>, nullptr, kPiecewise)),
+    PrimRegistration(ew("not", "!", 1, kLgl, infer_logic, d_not, nullptr, kBoolOut)),
     // stop_gradient must reach the VJP transform: building graphs keeps it
     // (only a constant input folds, harmless since constants have no
     // gradient); the simplifier removes it in optimize() only, after every
     // nested grad has seen it.
-    PrimRegistration(ew("stop_gradient", 1, infer_unary_same, k_identity, vjp_zero)),
-    PrimRegistration(ew("is_nan", 1, infer_unary_bool, k_is_nan, vjp_zero)),
-    PrimRegistration(ew("is_finite", 1, infer_unary_bool, k_is_finite, vjp_zero)),
+    PrimRegistration(ew("stop_gradient", "stop_gradient", 1, RPromote::none, infer_same, d_identity, nullptr,
+                        "stop_gradient() blocks derivatives by definition")),
+    PrimRegistration(ew("is_na", "is.na", 1, kKeep, infer_to_bool, d_is_na, nullptr, kBoolOut)),
+    PrimRegistration(ew("is_nan", "is.nan", 1, kKeep, infer_to_bool, d_is_nan, nullptr, kBoolOut)),
+    PrimRegistration(ew("is_finite", "is.finite", 1, kKeep, infer_to_bool, d_is_finite, nullptr, kBoolOut)),
+    PrimRegistration(ew("convert", "as_dtype", 1, RPromote::none, infer_convert, d_convert, p_convert, nullptr, print_convert)),
+    PrimRegistration(ew("add", "+", 2, kNum, infer_number, d_arith<SOp::add>, p_add)),
+    PrimRegistration(ew("sub", "-", 2, kNum, infer_number, d_arith<SOp::sub>, p_sub)),
+    PrimRegistration(ew("mul", "*", 2, kNum, infer_number, d_arith<SOp::mul>, p_mul)),
+    PrimRegistration(ew("div", "/", 2, kFlt, infer_float, d_div, p_div)),
+    PrimRegistration(ew("pow", "^", 2, kFlt, infer_float, d_pow, p_pow)),
+    PrimRegistration(ew("max", "pmax", 2, kNum, infer_number, d_extreme<SOp::max>, p_extreme)),
+    PrimRegistration(ew("min", "pmin", 2, kNum, infer_number, d_extreme<SOp::min>, p_extreme)),
+    PrimRegistration(ew("mod", "%%", 2, kNum, infer_number, d_intdiv<SOp::floormod>, p_mod)),
+    PrimRegistration(ew("idiv", "%/%", 2, kNum, infer_number, d_intdiv<SOp::floordiv>, nullptr, kPiecewise)),
+    PrimRegistration(ew("atan2", "atan2", 2, kFlt, infer_float, d_atan2, p_atan2)),
+    PrimRegistration(ew("eq", "==", 2, kKeep, infer_compare, d_compare<SOp::eq>, nullptr, kBoolOut)),
+    PrimRegistration(ew("ne", "!=", 2, kKeep, infer_compare, d_compare<SOp::ne>, nullptr, kBoolOut)),
+    PrimRegistration(ew("lt", "<", 2, kKeep, infer_compare, d_compare<SOp::lt>, nullptr, kBoolOut)),
+    PrimRegistration(ew("le", "<=", 2, kKeep, infer_compare, d_compare<SOp::le>, nullptr, kBoolOut)),
+    PrimRegistration(ew("gt", ">", 2, kKeep, infer_compare, d_compare<SOp::gt>, nullptr, kBoolOut)),
+    PrimRegistration(ew("ge", ">=", 2, kKeep, infer_compare, d_compare<SOp::ge>, nullptr, kBoolOut)),
+    PrimRegistration(ew("and", "&", 2, kLgl, infer_logic, d_logic<true>, nullptr, kBoolOut)),
+    PrimRegistration(ew("or", "|", 2, kLgl, infer_logic, d_logic<false>, nullptr, kBoolOut)),
     PrimRegistration([] {
-      PrimDef d = ew("convert", 1, infer_convert, k_convert, vjp_convert);
-      d.print_attrs = print_convert;
-      return d;
-    }()),
-    PrimRegistration(ew("add", 2, infer_binary_same, k_add, vjp_add)),
-    PrimRegistration(ew("sub", 2, infer_binary_same, k_sub, vjp_sub)),
-    PrimRegistration(ew("mul", 2, infer_binary_same, k_mul, vjp_mul)),
-    PrimRegistration(ew("div", 2, infer_binary_same, k_div, vjp_div)),
-    PrimRegistration(ew("pow", 2, infer_binary_float, k_pow, vjp_pow)),
-    PrimRegistration(ew("max", 2, infer_binary_same, k_max, vjp_extreme)),
-    PrimRegistration(ew("min", 2, infer_binary_same, k_min, vjp_extreme)),
-    PrimRegistration(ew("mod", 2, infer_binary_same, k_mod, vjp_mod)),
-    PrimRegistration(ew("idiv", 2, infer_binary_same, k_idiv, vjp_zero)),
-    PrimRegistration(ew("atan2", 2, infer_binary_float, k_atan2, vjp_atan2)),
-    PrimRegistration(ew("eq", 2, infer_compare, k_eq, vjp_zero)),
-    PrimRegistration(ew("ne", 2, infer_compare, k_ne, vjp_zero)),
-    PrimRegistration(ew("lt", 2, infer_compare, k_lt, vjp_zero)),
-    PrimRegistration(ew("le", 2, infer_compare, k_le, vjp_zero)),
-    PrimRegistration(ew("gt", 2, infer_compare, k_gt, vjp_zero)),
-    PrimRegistration(ew("ge", 2, infer_compare, k_ge, vjp_zero)),
-    PrimRegistration(ew("and", 2, infer_logic, k_and, vjp_zero)),
-    PrimRegistration(ew("or", 2, infer_logic, k_or, vjp_zero)),
-    PrimRegistration([] {
-      PrimDef d = ew("select", 3, infer_select, k_select, vjp_select);
+      PrimDef d = ew("select", "ifelse", 3, RPromote::none, infer_select, d_select, p_select);
       d.n_control = 1;  // ifelse(x > 0, 1, -1) is as weakly typed as 1 and -1
       return d;
     }()),
+    PrimRegistration(ew("pnorm", "pnorm", 3, kFlt, infer_float, d_pnorm, p_pnorm, nullptr, print_tails)),
+    PrimRegistration(ew("qnorm", "qnorm", 3, kFlt, infer_float, d_qnorm, p_qnorm, nullptr, print_tails)),
 };
 
 }  // namespace

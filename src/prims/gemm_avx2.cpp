@@ -12,10 +12,13 @@ namespace rj {
 namespace {
 
 template <class T>
-void gemm(const T* A, int64_t ar, int64_t ac, const T* B, int64_t br, int64_t bc, T* C, bool ta, bool tb) {
-  using Mat = rj_eigen_avx2::Matrix<T, rj_eigen_avx2::Dynamic, rj_eigen_avx2::Dynamic>;
-  rj_eigen_avx2::Map<const Mat> a(A, ar, ac), b(B, br, bc);
-  rj_eigen_avx2::Map<Mat> c(C, ta ? ac : ar, tb ? br : bc);
+void gemm(const T* A, int64_t ar, int64_t ac, int64_t lda, const T* B, int64_t br, int64_t bc, int64_t ldb, T* C,
+          int64_t ldc, bool ta, bool tb) {
+  namespace E = rj_eigen_avx2;
+  using Mat = E::Matrix<T, E::Dynamic, E::Dynamic>;
+  using Stride = E::OuterStride<>;
+  E::Map<const Mat, 0, Stride> a(A, ar, ac, Stride(lda)), b(B, br, bc, Stride(ldb));
+  E::Map<Mat, 0, Stride> c(C, ta ? ac : ar, tb ? br : bc, Stride(ldc));
   if (!ta && !tb) c.noalias() = a * b;
   else if (ta && !tb) c.noalias() = a.transpose() * b;
   else if (!ta && tb) c.noalias() = a * b.transpose();
@@ -29,13 +32,13 @@ bool cpu_has_avx2_fma() {
   return ok;
 }
 
-void gemm_avx2_f32(const float* A, int64_t ar, int64_t ac, const float* B, int64_t br, int64_t bc, float* C, bool ta,
-                   bool tb) {
-  gemm(A, ar, ac, B, br, bc, C, ta, tb);
+void gemm_avx2_f32(const float* A, int64_t ar, int64_t ac, int64_t lda, const float* B, int64_t br, int64_t bc,
+                   int64_t ldb, float* C, int64_t ldc, bool ta, bool tb) {
+  gemm(A, ar, ac, lda, B, br, bc, ldb, C, ldc, ta, tb);
 }
-void gemm_avx2_f64(const double* A, int64_t ar, int64_t ac, const double* B, int64_t br, int64_t bc, double* C,
-                   bool ta, bool tb) {
-  gemm(A, ar, ac, B, br, bc, C, ta, tb);
+void gemm_avx2_f64(const double* A, int64_t ar, int64_t ac, int64_t lda, const double* B, int64_t br, int64_t bc,
+                   int64_t ldb, double* C, int64_t ldc, bool ta, bool tb) {
+  gemm(A, ar, ac, lda, B, br, bc, ldb, C, ldc, ta, tb);
 }
 
 }  // namespace rj

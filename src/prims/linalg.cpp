@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "gemm_avx2.h"
 #include "prim_util.h"
@@ -114,67 +116,97 @@ Type infer_det(const std::vector<Type>& in, const Attrs&) {
 
 // ---- kernels -------------------------------------------------------------------
 
-// C = A^T A (ta) or A A^T, both symmetric: compute the lower triangle only
-// (~half the flops of a GEMM). Eigen's rank-k update is the fastest serial
-// kernel but runs on one thread, so with several threads the lower triangle
-// is cut into column blocks C[j0:, j0:j0+bs], run in parallel: a rank-k
-// update for the diagonal block and one GEMM below it (Eigen keeps GEMMs
-// inside a parallel region single-threaded).
+// One GEMM on strided blocks: C (m x n, ldc) = op(A) op(B), A ar x ac (lda),
+// B br x bc (ldb). AVX2/FMA kernels when the CPU has them, else Eigen's
+// generic ones; single-threaded either way (no OpenMP anywhere).
 template <class T>
-void syrk(const CMap<T>& A, MMap<T>& C, bool ta) {
-  const int64_t n = C.rows(), bs = 128;
-  int nt = 1;
-#ifdef _OPENMP
-  if (!omp_in_parallel()) nt = omp_get_max_threads();
-#endif
-  auto run = [&](const auto& V) {  // C = V^T V, V = A (crossprod) or t(A) (tcrossprod)
-    if (nt == 1 || n < 2 * bs) {
-      C.setZero();
-      C.template selfadjointView<Eigen::Lower>().rankUpdate(V.transpose());
-      return;
-    }
-    const int64_t nb = (n + bs - 1) / bs;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-#endif
-    for (int64_t k = 0; k < nb; ++k) {  // largest blocks first
-      int64_t j0 = k * bs, w = std::min(bs, n - j0), h = n - j0 - w;
-      auto D = C.block(j0, j0, w, w);
-      D.setZero();
-      D.template selfadjointView<Eigen::Lower>().rankUpdate(V.middleCols(j0, w).transpose());
-      if (h > 0) C.block(j0 + w, j0, h, w).noalias() = V.middleCols(j0 + w, h).transpose() * V.middleCols(j0, w);
-    }
+void gemm_block(const T* A, int64_t ar, int64_t ac, int64_t lda, const T* B, int64_t br, int64_t bc, int64_t ldb,
+                T* C, int64_t ldc, bool ta, bool tb) {
+  if (cpu_has_avx2_fma()) {
+    if constexpr (std::is_same<T, float>::value) gemm_avx2_f32(A, ar, ac, lda, B, br, bc, ldb, C, ldc, ta, tb);
+    else gemm_avx2_f64(A, ar, ac, lda, B, br, bc, ldb, C, ldc, ta, tb);
+    return;
+  }
+  using Stride = Eigen::OuterStride<>;
+  Eigen::Map<const Mat<T>, 0, Stride> a(A, ar, ac, Stride(lda)), b(B, br, bc, Stride(ldb));
+  Eigen::Map<Mat<T>, 0, Stride> c(C, ta ? ac : ar, tb ? br : bc, Stride(ldc));
+  if (!ta && !tb) c.noalias() = a * b;
+  else if (ta && !tb) c.noalias() = a.transpose() * b;
+  else if (!ta && tb) c.noalias() = a * b.transpose();
+  else c.noalias() = a.transpose() * b.transpose();
+}
+
+// C = op(A) op(B) on the thread pool. The work is cut into a fixed number
+// of blocks that depends only on the sizes (never on the thread count), so
+// results are the same with any number of threads:
+//   - a long inner dimension (crossprod(X) of a tall X): k is split, each
+//     block computes a partial product, and the partials are added to C in
+//     block order;
+//   - otherwise the rows of C (m >= n) or its columns are split, each block
+//     one GEMM writing its part of C in place.
+template <class T>
+void gemm_parallel(const T* A, int64_t ar, int64_t ac, const T* B, int64_t br, int64_t bc, T* C, bool ta, bool tb) {
+  const int64_t m = ta ? ac : ar, k = ta ? ar : ac, n = tb ? br : bc;
+  const int64_t lda = std::max<int64_t>(ar, 1), ldb = std::max<int64_t>(br, 1), ldc = std::max<int64_t>(m, 1);
+  constexpr int64_t kBlocks = 8;
+  auto split = [](int64_t extent, int64_t align) {
+    int64_t b = (extent + kBlocks - 1) / kBlocks;
+    return std::max<int64_t>(align, (b + align - 1) / align * align);
   };
-  if (ta) run(A);
-  else run(A.transpose());
-  T* c = C.data();  // mirror the lower triangle into the upper one
-  parallel_for(n, [&](int64_t lo, int64_t hi) {
-    for (int64_t j = lo; j < hi; ++j)
-      for (int64_t i = 0; i < j; ++i) c[i + j * n] = c[j + i * n];
-  }, 64);
+  if ((double)m * n * k < 4e6) return gemm_block(A, ar, ac, lda, B, br, bc, ldb, C, ldc, ta, tb);
+  if (k >= 4 * std::max(m, n)) {
+    const int64_t kc = split(k, 256), parts = (k + kc - 1) / kc;
+    std::vector<T> partial((size_t)((parts - 1) * m * n));
+    parallel_for(parts, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t p = lo; p < hi; ++p) {
+        const int64_t k0 = p * kc, kk = std::min(kc, k - k0);
+        T* Cp = p == 0 ? C : partial.data() + (p - 1) * m * n;
+        const T* Ab = ta ? A + k0 : A + k0 * lda;
+        const T* Bb = tb ? B + k0 * ldb : B + k0;
+        gemm_block(Ab, ta ? kk : ar, ta ? ac : kk, lda, Bb, tb ? br : kk, tb ? kk : bc, ldb, Cp, ldc, ta, tb);
+      }
+    }, 2);
+    parallel_for(m * n, 1 << 14, [&](int64_t lo, int64_t hi) {
+      for (int64_t p = 1; p < parts; ++p) {
+        const T* src = partial.data() + (p - 1) * m * n;
+        for (int64_t i = lo; i < hi; ++i) C[i] += src[i];
+      }
+    });
+    return;
+  }
+  if (m >= n) {
+    const int64_t mc = split(m, 16), parts = (m + mc - 1) / mc;
+    parallel_for(parts, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t p = lo; p < hi; ++p) {
+        const int64_t i0 = p * mc, mm = std::min(mc, m - i0);
+        const T* Ab = ta ? A + i0 * lda : A + i0;
+        gemm_block(Ab, ta ? ar : mm, ta ? mm : ac, lda, B, br, bc, ldb, C + i0, ldc, ta, tb);
+      }
+    }, 2);
+    return;
+  }
+  const int64_t nc = split(n, 8), parts = (n + nc - 1) / nc;
+  parallel_for(parts, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; ++p) {
+      const int64_t j0 = p * nc, nn = std::min(nc, n - j0);
+      const T* Bb = tb ? B + j0 : B + j0 * ldb;
+      gemm_block(A, ar, ac, lda, Bb, tb ? nn : br, tb ? bc : nn, ldb, C + j0 * ldc, ldc, ta, tb);
+    }
+  }, 2);
 }
 
 void k_matmul(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
   bool ta = flag(a, 0), tb = flag(a, 1);
   dispatch_float(out.dtype, "matmul", [&](auto z) {
     using T = decltype(z);
-    CMap<T> A = cmap<T>(*in[0]), B = cmap<T>(*in[1]);
-    MMap<T> C = mmap<T>(out);
-    int64_t inner = ta ? A.rows() : A.cols();
-    if (C.size() == 0) return;
-    if (inner == 0) { C.setZero(); return; }
-    if (cpu_has_avx2_fma()) {  // all products, crossprod(M) included: AVX2 GEMM beats the generic SYRK
-      if constexpr (std::is_same<T, float>::value)
-        gemm_avx2_f32(A.data(), A.rows(), A.cols(), B.data(), B.rows(), B.cols(), C.data(), ta, tb);
-      else
-        gemm_avx2_f64(A.data(), A.rows(), A.cols(), B.data(), B.rows(), B.cols(), C.data(), ta, tb);
+    const Buffer &A = *in[0], &B = *in[1];
+    int64_t inner = ta ? A.shape[0] : A.shape[1];
+    if (out.size() == 0) return;
+    if (inner == 0) {
+      std::memset(out.data, 0, out.nbytes());
       return;
     }
-    if (in[0] == in[1] && ta != tb) return syrk<T>(A, C, ta);  // crossprod(M), tcrossprod(M)
-    if (!ta && !tb) C.noalias() = A * B;
-    else if (ta && !tb) C.noalias() = A.transpose() * B;
-    else if (!ta && tb) C.noalias() = A * B.transpose();
-    else C.noalias() = A.transpose() * B.transpose();
+    gemm_parallel<T>(A.as<T>(), A.shape[0], A.shape[1], B.as<T>(), B.shape[0], B.shape[1], out.as<T>(), ta, tb);
   });
 }
 

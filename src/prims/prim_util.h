@@ -1,36 +1,43 @@
 // Helpers shared by the primitive definitions in src/prims/*.cpp:
-// dtype dispatch for interpreter kernels, a parallel loop, and small
-// type-rule checks with R-style messages.
+// dtype dispatch for interpreter kernels, a parallel loop on the thread
+// pool, small type-rule checks with R-style messages, and the generic
+// rules of element-wise primitives (derive.cpp).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
 
 #include "../ir/ir.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "../runtime/thread_pool.h"
 
 namespace rj {
 
-// Runs f(lo, hi) over [0, n), split across threads when n is large enough to
-// pay for it (below ~1e5 elements thread start-up costs more than the work).
+// Runs f(lo, hi) over [0, n) in chunks of `grain` elements (the last one
+// shorter), on the thread pool (src/runtime/thread_pool.h) when n is at
+// least `min_parallel`, else inline. The chunks never depend on the number
+// of threads, so a caller that keeps one partial result per chunk gets the
+// same answer with any thread count. Exceptions propagate to the caller.
+// A parallel_for inside another one's chunk runs inline (the pool runs one
+// job at a time).
+inline bool& in_parallel_for() {
+  thread_local bool inside = false;
+  return inside;
+}
 template <class F>
-inline void parallel_for(int64_t n, F f, int64_t grain = 1 << 16) {
-#ifdef _OPENMP
-  if (n >= 2 * grain && omp_get_max_threads() > 1) {
-    int nt = omp_get_max_threads();
-#pragma omp parallel num_threads(nt)
-    {
-      int t = omp_get_thread_num(), k = omp_get_num_threads();
-      int64_t lo = n * t / k, hi = n * (t + 1) / k;
-      if (lo < hi) f(lo, hi);
-    }
-    return;
-  }
-#endif
-  if (n > 0) f(0, n);
+inline void parallel_for(int64_t n, int64_t grain, F f, int64_t min_parallel = -1) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  if (min_parallel < 0) min_parallel = 2 * grain;
+  const int64_t chunks = (n + grain - 1) / grain;
+  const bool parallel = n >= min_parallel && chunks > 1 && !in_parallel_for();
+  pool_run(chunks, [&](int64_t k) {
+    bool& inside = in_parallel_for();
+    const bool was = inside;
+    inside = true;
+    struct Reset { bool& r; bool v; ~Reset() { r = v; } } reset{inside, was};
+    f(k * grain, std::min(n, (k + 1) * grain));
+  }, parallel);
 }
 
 // Calls f(T{}) with T the C++ type of dtype d.
@@ -80,5 +87,23 @@ inline PrimDef make_prim(const char* name, int arity, InferFn infer, EvalFn eval
 inline int unbroadcast(Builder& b, int ct, int operand) {
   return b.sum_to_shape(ct, b.type(operand).shape);  // copied by sum_to_shape before it emits
 }
+
+// ---- generic rules of element-wise primitives (derive.cpp) ----------------------
+
+// VJP from PrimDef::partials: ct * d out / d in_k, converted to in_k's dtype
+// and summed back to its shape (rank-0 operands were broadcast).
+std::vector<int> vjp_from_partials(Builder& b, const Node& n, int out, int ct);
+// JVP from PrimDef::partials: sum_k t_k * d out / d in_k.
+int jvp_from_partials(Builder& b, const Node& n, int out, const std::vector<int>& in_tangents);
+// JVP of a non-differentiable primitive: a zero tangent (-1).
+int jvp_zero(Builder& b, const Node& n, int out, const std::vector<int>& in_tangents);
+// Batching rule of every element-wise primitive: batched operands are
+// brought to one batch axis, unbatched ones broadcast along it (rank-0
+// operands stay scalars), and the primitive is applied once.
+int batch_elementwise(Builder& b, const Node& n, const std::vector<Type>& in_types, const std::vector<int>& new_inputs,
+                      const std::vector<int>& in_batch_axis, int* out_batch_axis);
+
+// b * p where p is a partial derivative, without a product by the constant 1.
+int times_partial(Builder& b, int v, int p);
 
 }  // namespace rj

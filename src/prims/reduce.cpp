@@ -1,16 +1,139 @@
-// Reductions over a set of axes (attrs.ints, sorted, 0-based); the reduced
-// axes are dropped from the shape. sum(x) reduces every axis to a rank-0
-// scalar, colSums(x) reduces axis 0 of a matrix, rowSums(x) axis 1.
+// Reductions, cumulative ops and argmax/argmin.
+//
+// Reductions run over a set of axes (attrs.ints, sorted, 0-based) that are
+// dropped from the shape: sum(x) reduces every axis to a rank-0 scalar,
+// colSums(x) axis 0 of a matrix, rowSums(x) axis 1. Cumulative ops (cumsum,
+// cumprod, cummax, cummin) run along one axis (attrs.ints = {axis}) and keep
+// the shape. Both are defined by a monoid (src/ir/scalar.h): identity, lift,
+// combine and finish written once as scalar descriptions, which the
+// interpreter runs here on its tapes, the LLVM backend lowers in its fused
+// reductions, and the LLVM executable uses to finish partial results.
+//
+// R's semantics:
+//   sum        integers accumulate exactly (f64) and stay i32; a total outside
+//              the integer range is NA with "integer overflow - use
+//              sum(as.numeric(.))". R itself returns a double then, but under
+//              jit the dtype must be static: this is rjax's one documented
+//              deviation, and eager mode agrees with jit.
+//   prod       double for every input (R).
+//   max, min   NA beats NaN (R's rule); over no element -Inf / Inf, double,
+//              with R's warning (sizes are static, so the type rule can tell).
+//   any, all   R's three-valued logic (any(c(NA, TRUE)) is TRUE).
+//   cumsum     integers stay i32; once the running total leaves the integer
+//              range it is NA from there on, with R's warning.
+//   cumprod    double. cummax, cummin: integers stay i32; a NaN or NA sticks
+//              from where it appears (the first one met, as R).
+//   argmax, argmin
+//              position (0-based) of the first maximum/minimum over the whole
+//              array, NaN and NA ignored; -1 when there is none (empty or all
+//              NaN). R's which.max adds 1 and gives integer(0) for -1.
 #include <algorithm>
+#include <cstring>
 #include <limits>
+#include <numeric>
 
+#include "../backend/interp/tape.h"
+#include "../ir/scalar.h"
 #include "prim_util.h"
 
 namespace rj {
 namespace {
 
-Type infer_reduce(const std::vector<Type>& in, const Attrs& a) {
-  const Shape& s = in[0].shape;
+using S = ScalarBuilder;
+constexpr double kIntMax = 2147483647.0;
+const double kInf = std::numeric_limits<double>::infinity();
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// ---- monoids -----------------------------------------------------------------------
+
+double id_zero(DType) { return 0; }
+double id_one(DType) { return 1; }
+double id_ninf(DType) { return -kInf; }
+double id_pinf(DType) { return kInf; }
+
+SVal lift_r(S& s, SVal x, DType) {
+  if (x.dtype == DType::f64) return x;
+  if (is_float(x.dtype)) return s.convert(x, DType::f64);
+  return s.select(s.is_na_value(x), s.na(DType::f64), s.convert(x, DType::f64));
+}
+
+SVal comb_add(S& s, SVal a, SVal b, DType) { return s.add(a, b); }
+SVal comb_mul(S& s, SVal a, SVal b, DType) { return s.mul(a, b); }
+
+// max/min of reductions: NaN if any operand is NaN, NA if any is NA (R's
+// "NA trumps NaN" in max()/min()).
+template <bool Max>
+SVal comb_extreme(S& s, SVal a, SVal b, DType) {
+  SVal pick = s.select(Max ? s.gt(b, a) : s.lt(b, a), b, a);
+  SVal nan = s.or_(s.is_nan(a), s.is_nan(b));
+  SVal na = s.or_(s.is_na_value(a), s.is_na_value(b));
+  SVal which = s.select(na, s.na(DType::f64), s.select(s.is_nan(a), a, b));
+  return s.select(nan, which, pick);
+}
+
+// Running max/min (cummax/cummin): the first NaN or NA met sticks, as R.
+template <bool Max>
+SVal comb_running(S& s, SVal acc, SVal v, DType) {
+  SVal pick = s.select(Max ? s.gt(v, acc) : s.lt(v, acc), v, acc);
+  return s.select(s.is_nan(acc), acc, s.select(s.is_nan(v), v, pick));
+}
+
+// any/all on accumulators 0, 1 or NaN (NA).
+template <bool Any>
+SVal comb_logic(S& s, SVal a, SVal b, DType) {
+  SVal decisive = s.c(Any ? 1 : 0, DType::f64);
+  SVal dec = s.or_(s.eq(a, decisive), s.eq(b, decisive));
+  SVal na = s.or_(s.is_nan(a), s.is_nan(b));
+  return s.select(dec, decisive, s.select(na, s.c(kNaN, DType::f64), s.c(Any ? 0 : 1, DType::f64)));
+}
+
+// cumsum: an integer running total outside the range becomes NaN (so NA
+// from there on) with R's warning.
+SVal comb_cumsum(S& s, SVal a, SVal b, DType in) {
+  SVal r = s.add(a, b);
+  if (is_float(in)) return r;
+  SVal ovf = s.gt(s.abs(r), s.c(kIntMax, DType::f64));
+  s.warn_if(ovf, kWarnCumsumOverflow);
+  return s.select(ovf, s.c(kNaN, DType::f64), r);
+}
+
+SVal finish_with(S& s, SVal acc, DType out, uint32_t overflow_warning) {
+  switch (out) {
+    case DType::f64: return acc;
+    case DType::f32: return s.convert(acc, out);
+    case DType::b8: return s.select(s.is_nan(acc), s.na(out), s.convert(acc, out));
+    case DType::i32: {
+      SVal na = s.is_nan(acc);
+      SVal ovf = s.and_(s.not_(na), s.gt(s.abs(acc), s.c(kIntMax, DType::f64)));
+      if (overflow_warning) s.warn_if(ovf, overflow_warning);
+      return s.select(s.or_(na, ovf), s.na(out), s.convert(acc, out));
+    }
+  }
+  return acc;
+}
+SVal finish_sum(S& s, SVal acc, DType, DType out) { return finish_with(s, acc, out, kWarnSumOverflow); }
+SVal finish_plain(S& s, SVal acc, DType, DType out) { return finish_with(s, acc, out, 0); }
+
+const Monoid kSum{"sum", id_zero, lift_r, comb_add, finish_sum, 0, true};
+const Monoid kProd{"prod", id_one, lift_r, comb_mul, finish_plain, 0, true};
+const Monoid kMax{"max", id_ninf, lift_r, comb_extreme<true>, finish_plain, kWarnMaxEmpty, false};
+const Monoid kMin{"min", id_pinf, lift_r, comb_extreme<false>, finish_plain, kWarnMinEmpty, false};
+const Monoid kAny{"any", id_zero, lift_r, comb_logic<true>, finish_plain, 0, false};
+const Monoid kAll{"all", id_one, lift_r, comb_logic<false>, finish_plain, 0, false};
+const Monoid kCumsum{"cumsum", id_zero, lift_r, comb_cumsum, finish_plain, 0, false};
+const Monoid kCummax{"cummax", id_ninf, lift_r, comb_running<true>, finish_plain, 0, false};
+const Monoid kCummin{"cummin", id_pinf, lift_r, comb_running<false>, finish_plain, 0, false};
+
+// ---- type rules ------------------------------------------------------------------------
+
+int64_t reduced_extent(const Shape& s, const Attrs& a) {
+  int64_t r = 1;
+  for (auto ax : a.ints) r *= s[ax];
+  return r;
+}
+
+Shape reduced_shape(const Type& t, const Attrs& a) {
+  const Shape& s = t.shape;
   std::vector<char> drop(s.size(), 0);
   int64_t prev = -1;
   for (auto ax : a.ints) {
@@ -22,98 +145,256 @@ Type infer_reduce(const std::vector<Type>& in, const Attrs& a) {
   Shape out;
   for (size_t i = 0; i < s.size(); ++i)
     if (!drop[i]) out.push_back(s[i]);
-  DType d = in[0].dtype == DType::b8 ? DType::i32 : in[0].dtype;
+  return out;
+}
+
+Type infer_sum(const std::vector<Type>& in, const Attrs& a) {
+  return Type{in[0].dtype == DType::b8 ? DType::i32 : in[0].dtype, reduced_shape(in[0], a)};
+}
+Type infer_prod(const std::vector<Type>& in, const Attrs& a) {
+  return Type{is_float(in[0].dtype) ? in[0].dtype : DType::f64, reduced_shape(in[0], a)};
+}
+Type infer_extreme(const std::vector<Type>& in, const Attrs& a) {
+  Shape out = reduced_shape(in[0], a);
+  DType d = in[0].dtype;
+  if (!is_float(d)) d = reduced_extent(in[0].shape, a) == 0 ? DType::f64 : DType::i32;  // R: max(integer(0)) is -Inf
   return Type{d, out};
 }
+Type infer_logical(const std::vector<Type>& in, const Attrs& a) {
+  if (in[0].dtype != DType::b8) fail("dtype", "any()/all() need a bool array; compare first (x != 0)");
+  return Type{DType::b8, reduced_shape(in[0], a)};
+}
 
-// Column-major view of a reduction as (inner, red, outer) blocks when the
-// reduced axes are contiguous; the general case walks a multi-index.
-template <class T, class Acc, class Op>
-void reduce_kernel(const Buffer& x, Buffer& out, const Attrs& a, Acc init, Op op) {
+void check_axis(const Type& t, const Attrs& a, const char* op) {
+  if (a.ints.size() != 1 || a.ints[0] < 0 || a.ints[0] >= std::max(t.rank(), 1))
+    fail("shape", std::string(op) + ": axis does not fit an array of shape [" + shape_str(t.shape) + "]");
+}
+Type infer_cumsum(const std::vector<Type>& in, const Attrs& a) {
+  check_axis(in[0], a, "cumsum");
+  return Type{in[0].dtype == DType::b8 ? DType::i32 : in[0].dtype, in[0].shape};
+}
+Type infer_cumprod(const std::vector<Type>& in, const Attrs& a) {
+  check_axis(in[0], a, "cumprod");
+  return Type{is_float(in[0].dtype) ? in[0].dtype : DType::f64, in[0].shape};
+}
+Type infer_cumext(const std::vector<Type>& in, const Attrs& a) {
+  check_axis(in[0], a, "cummax");
+  return Type{in[0].dtype == DType::b8 ? DType::i32 : in[0].dtype, in[0].shape};
+}
+Type infer_arg(const std::vector<Type>&, const Attrs&) { return Type{DType::i32, {}}; }
+
+// ---- interpreter evaluation ------------------------------------------------------------
+
+constexpr int64_t kRunChunk = 1 << 14;  // elements per partial result: fixed, so results never depend on threads
+constexpr int64_t kParallelMin = 1 << 17;
+
+int64_t pow2_at_least(int64_t n) {
+  int64_t p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+// acc = the monoid over `len` contiguous elements at x (lanes, then a fixed tree).
+double reduce_run(const Monoid& M, DType in, const Tape& step, const char* x, int64_t len, uint32_t* flags) {
+  const size_t es = dtype_size(in);
+  int64_t lanes = pow2_at_least(std::min<int64_t>(kTapeBlock, std::max<int64_t>(len, 1)));
+  std::vector<double> acc((size_t)lanes, M.identity(in));
+  const char sc[2] = {0, 0};
+  for (int64_t b = 0; b < len; b += lanes) {
+    int64_t m = std::min(lanes, len - b);
+    const void* ins[2] = {acc.data(), x + b * es};
+    tape_run(step, ins, sc, acc.data(), m, flags);
+  }
+  return monoid_merge_lanes(M, in, acc.data(), lanes);
+}
+
+// Reduces each of `outer` contiguous runs of length `red` (run o at x + o red).
+void reduce_runs(const Monoid& M, DType in, const char* x, int64_t red, int64_t outer, double* acc) {
+  TapePtr step = monoid_step_tape(M, in);
+  const size_t es = dtype_size(in);
+  const int64_t nchunk = std::max<int64_t>(1, (red + kRunChunk - 1) / kRunChunk);
+  std::vector<double> part((size_t)(outer * nchunk));
+  std::vector<uint32_t> flags(part.size(), 0);
+  parallel_for(outer * nchunk, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t task = lo; task < hi; ++task) {
+      int64_t o = task / nchunk, c = task % nchunk;
+      int64_t from = c * kRunChunk, len = std::min(red, from + kRunChunk) - from;
+      part[task] = reduce_run(M, in, *step, x + (o * red + from) * es, std::max<int64_t>(len, 0), &flags[task]);
+    }
+  }, std::max<int64_t>(2, kParallelMin / std::max<int64_t>(1, std::min(red, kRunChunk))));
+  uint32_t all = 0;
+  for (auto f : flags) all |= f;
+  raise_warning(all);
+  for (int64_t o = 0; o < outer; ++o)
+    acc[o] = nchunk == 1 ? part[o] : monoid_merge(M, in, part.data() + o * nchunk, nchunk);
+}
+
+// Reduces axis `red` of the (inner, red, outer) view, lanes over inner.
+void reduce_lanes(const Monoid& M, DType in, const char* x, int64_t inner, int64_t red, int64_t outer, double* acc) {
+  TapePtr step = monoid_step_tape(M, in);
+  const size_t es = dtype_size(in);
+  std::fill(acc, acc + inner * outer, M.identity(in));
+  const int64_t blk = 4096, nb = (inner + blk - 1) / blk;
+  std::vector<uint32_t> flags((size_t)(outer * nb), 0);
+  parallel_for(outer * nb, 1, [&](int64_t lo, int64_t hi) {
+    const char sc[2] = {0, 0};
+    for (int64_t task = lo; task < hi; ++task) {
+      int64_t o = task / nb, i0 = (task % nb) * blk, m = std::min(blk, inner - i0);
+      double* a = acc + o * inner + i0;
+      for (int64_t r = 0; r < red; ++r) {
+        const void* ins[2] = {a, x + (i0 + inner * (r + red * o)) * es};
+        tape_run(*step, ins, sc, a, m, &flags[task]);
+      }
+    }
+  }, std::max<int64_t>(2, kParallelMin / std::max<int64_t>(1, std::min(inner, blk) * red)));
+  uint32_t all = 0;
+  for (auto f : flags) all |= f;
+  raise_warning(all);
+}
+
+// Copies x with its axes permuted (out dim i = x dim perm[i]).
+BufferPtr permuted(const Buffer& x, const std::vector<int64_t>& perm) {
+  Shape s;
+  for (auto p : perm) s.push_back(x.shape[p]);
+  auto y = make_buffer(x.dtype, s);
+  Attrs a;
+  a.ints = perm;
+  eval_prim(prim(prim_id("transpose")), {&x}, *y, a);
+  return y;
+}
+
+void reduce_eval(const Monoid& M, const std::vector<const Buffer*>& ins, Buffer& out, const Attrs& a) {
+  const Buffer& x = *ins[0];
+  const DType in = x.dtype;
   const Shape& s = x.shape;
-  const T* xp = x.as<T>();
-  int64_t n_out = out.size();
-  T* yp = out.as<T>();
-  // Full reduction: deterministic blocked partial sums (independent of threads).
-  if (n_out == 1 && (int64_t)a.ints.size() == (int64_t)s.size()) {
-    int64_t n = x.size(), block = 1 << 14, nb = (n + block - 1) / block;
-    std::vector<Acc> part(std::max<int64_t>(nb, 1), init);
-    parallel_for(nb, [&](int64_t lo, int64_t hi) {
-      for (int64_t k = lo; k < hi; ++k) {
-        Acc acc = init;
-        int64_t e = std::min(n, (k + 1) * block);
-        for (int64_t i = k * block; i < e; ++i) acc = op(acc, (Acc)xp[i]);
-        part[k] = acc;
-      }
-    }, 4);
-    Acc acc = init;
-    for (auto p : part) acc = op(acc, p);
-    yp[0] = (T)acc;
-    return;
-  }
-  std::vector<Acc> acc(n_out, init);
-  // Strides of the output for each input axis (0 on reduced axes).
-  std::vector<int64_t> ostride(s.size(), 0);
-  int64_t st = 1;
-  for (size_t i = 0, k = 0; i < s.size(); ++i) {
-    bool red = k < a.ints.size() && a.ints[k] == (int64_t)i;
-    if (red) ++k;
-    else { ostride[i] = st; st *= s[i]; }
-  }
-  int64_t n = x.size();
-  if (s.size() == 2 && a.ints.size() == 1 && a.ints[0] == 0) {  // colSums
-    int64_t r = s[0], c = s[1];
-    parallel_for(c, [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; ++j) {
-        Acc v = init;
-        for (int64_t i = 0; i < r; ++i) v = op(v, (Acc)xp[i + j * r]);
-        acc[j] = v;
-      }
-    }, 16);
+  const int64_t n_out = out.size();
+  if (n_out == 0) return;
+  const int64_t red = reduced_extent(s, a);
+  std::vector<double> acc((size_t)n_out, M.identity(in));
+  if (red == 0) {
+    if (M.empty_warning) raise_warning(M.empty_warning);
   } else {
-    std::vector<int64_t> idx(s.size(), 0);
-    int64_t o = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      acc[o] = op(acc[o], (Acc)xp[i]);
-      for (size_t d = 0; d < s.size(); ++d) {  // increment the multi-index
-        if (++idx[d] < s[d]) { o += ostride[d]; break; }
-        o -= ostride[d] * (s[d] - 1);
-        idx[d] = 0;
+    bool contiguous = true;
+    for (size_t k = 1; k < a.ints.size(); ++k) contiguous = contiguous && a.ints[k] == a.ints[k - 1] + 1;
+    int64_t inner = 1, outer = 1;
+    if (!a.ints.empty()) {
+      for (int64_t d = 0; d < a.ints.front(); ++d) inner *= s[d];
+      for (size_t d = a.ints.back() + 1; d < s.size(); ++d) outer *= s[d];
+    }
+    BufferPtr moved;
+    const char* data = static_cast<const char*>(x.data);
+    if (!contiguous || (inner > 1 && inner < 16)) {  // reduced axes first: runs of `red` elements
+      std::vector<int64_t> perm(a.ints.begin(), a.ints.end());
+      for (int64_t d = 0; d < (int64_t)s.size(); ++d)
+        if (!std::binary_search(a.ints.begin(), a.ints.end(), d)) perm.push_back(d);
+      moved = permuted(x, perm);
+      data = static_cast<const char*>(moved->data);
+      inner = 1;
+      outer = n_out;
+    }
+    if (inner == 1) reduce_runs(M, in, data, red, outer, acc.data());
+    else reduce_lanes(M, in, data, inner, red, outer, acc.data());
+  }
+  monoid_finish(M, in, out.dtype, acc.data(), n_out, out.data);
+}
+
+template <const Monoid* M>
+void k_reduce(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
+  reduce_eval(*M, in, out, a);
+}
+
+// Cumulative op along axis a.ints[0] of the (inner, len, outer) view.
+void cumulative_eval(const Monoid& M, const Buffer& x, Buffer& out, int64_t axis) {
+  const DType in = x.dtype;
+  const Shape& s = x.shape;
+  if (out.size() == 0) return;
+  int64_t inner = 1, len = s.empty() ? 1 : s[axis], outer = 1;
+  for (int64_t d = 0; d < axis; ++d) inner *= s[d];
+  for (size_t d = axis + 1; d < s.size(); ++d) outer *= s[d];
+  TapePtr step = monoid_step_tape(M, in), fin = monoid_finish_tape(M, in, out.dtype);
+  const size_t es = dtype_size(in), os = dtype_size(out.dtype);
+  const char* xp = static_cast<const char*>(x.data);
+  char* yp = static_cast<char*>(out.data);
+  const char sc[2] = {0, 0};
+  uint32_t flags = 0;
+  if (inner > 1) {  // lanes over the inner positions, in blocks
+    const int64_t blk = 4096, nb = (inner + blk - 1) / blk;
+    std::vector<uint32_t> fl((size_t)(outer * nb), 0);
+    parallel_for(outer * nb, 1, [&](int64_t lo, int64_t hi) {
+      std::vector<double> acc((size_t)blk);
+      for (int64_t task = lo; task < hi; ++task) {
+        int64_t o = task / nb, i0 = (task % nb) * blk, m = std::min(blk, inner - i0);
+        std::fill(acc.begin(), acc.begin() + m, M.identity(in));
+        for (int64_t t = 0; t < len; ++t) {
+          int64_t at = i0 + inner * (t + len * o);
+          const void* ins[2] = {acc.data(), xp + at * es};
+          tape_run(*step, ins, sc, acc.data(), m, &fl[task]);
+          const void* fin_in[1] = {acc.data()};
+          tape_run(*fin, fin_in, sc, yp + at * os, m, &fl[task]);
+        }
+      }
+    }, std::max<int64_t>(2, kParallelMin / std::max<int64_t>(1, std::min(inner, blk) * len)));
+    for (auto f : fl) flags |= f;
+  } else {  // lanes over the outer positions (strided: gathered into blocks)
+    const int64_t blk = kTapeBlock;
+    std::vector<double> acc((size_t)blk);
+    std::vector<char> xs((size_t)blk * es), ys((size_t)blk * os);
+    for (int64_t o0 = 0; o0 < outer; o0 += blk) {
+      int64_t m = std::min(blk, outer - o0);
+      std::fill(acc.begin(), acc.begin() + m, M.identity(in));
+      for (int64_t t = 0; t < len; ++t) {
+        const char* src = xp;
+        char* dst = yp;
+        if (m > 1) {
+          for (int64_t j = 0; j < m; ++j) std::memcpy(&xs[j * es], xp + (t + len * (o0 + j)) * es, es);
+          src = xs.data();
+          dst = ys.data();
+        } else {
+          src = xp + (t + len * o0) * es;
+          dst = yp + (t + len * o0) * os;
+        }
+        const void* ins[2] = {acc.data(), src};
+        tape_run(*step, ins, sc, acc.data(), m, &flags);
+        const void* fin_in[1] = {acc.data()};
+        tape_run(*fin, fin_in, sc, dst, m, &flags);
+        if (m > 1)
+          for (int64_t j = 0; j < m; ++j) std::memcpy(yp + (t + len * (o0 + j)) * os, &ys[j * os], os);
       }
     }
   }
-  for (int64_t i = 0; i < n_out; ++i) yp[i] = (T)acc[i];
+  raise_warning(flags);
 }
 
-template <class Op>
-void run_reduce(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a, double init, Op op) {
+template <const Monoid* M>
+void k_cumulative(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
+  cumulative_eval(*M, *in[0], out, a.ints.at(0));
+}
+
+template <bool Max>
+void k_argext(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
   const Buffer& x = *in[0];
-  switch (x.dtype) {
-    case DType::f32: reduce_kernel<float, double>(x, out, a, init, op); break;  // accumulate f32 in f64
-    case DType::f64: reduce_kernel<double, double>(x, out, a, init, op); break;
-    case DType::i32: reduce_kernel<int32_t, double>(x, out, a, init, op); break;
-    case DType::b8: {  // bool reduces as i32 (R: sum(TRUE, TRUE) is 2L)
-      Buffer tmp(DType::i32, x.shape);
-      for (int64_t i = 0; i < x.size(); ++i) tmp.as<int32_t>()[i] = x.as<uint8_t>()[i];
-      reduce_kernel<int32_t, double>(tmp, out, a, init, op);
-      break;
+  int64_t best = -1;
+  dispatch(x.dtype, [&](auto z) {
+    using T = decltype(z);
+    const T* p = x.as<T>();
+    T bv{};
+    for (int64_t i = 0; i < x.size(); ++i) {
+      T v = p[i];
+      bool missing;
+      if constexpr (std::is_floating_point<T>::value) missing = v != v;
+      else if constexpr (std::is_same<T, int32_t>::value) missing = v == kNAInt;
+      else missing = v == kNABool;
+      if (missing) continue;
+      if (best < 0 || (Max ? v > bv : v < bv)) {
+        best = i;
+        bv = v;
+      }
     }
-  }
+  });
+  out.as<int32_t>()[0] = (int32_t)(best > INT32_MAX ? -1 : best);
 }
 
-const double inf = std::numeric_limits<double>::infinity();
-void k_sum(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
-  run_reduce(in, out, a, 0.0, [](double s, double v) { return s + v; });
-}
-void k_prod(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
-  run_reduce(in, out, a, 1.0, [](double s, double v) { return s * v; });
-}
-void k_max(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
-  run_reduce(in, out, a, -inf, [](double s, double v) { return (s != s || v != v) ? s + v : (v > s ? v : s); });
-}
-void k_min(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
-  run_reduce(in, out, a, inf, [](double s, double v) { return (s != s || v != v) ? s + v : (v < s ? v : s); });
-}
+// ---- VJP rules -------------------------------------------------------------------------
 
 // Shape of x with the reduced axes kept as 1s, so cotangents broadcast back.
 Shape keep_dims(const Shape& s, const std::vector<int64_t>& axes) {
@@ -142,22 +423,161 @@ std::vector<int> vjp_extreme(Builder& b, const Node& n, int y, int g) {
   return {b.mul(b.div(mask, count), expand_back(b, g, n))};
 }
 
-// prod: d/dx_i prod(x) = prod(x) / x_i (undefined where x_i == 0, as documented).
+// prod: d/dx_i prod(x) = the product of the other elements, without
+// dividing by a zero: with no zero it is y / x_i; with exactly one zero, the
+// product of the non-zero elements at the zero and 0 elsewhere; with more, 0.
 std::vector<int> vjp_prod(Builder& b, const Node& n, int y, int g) {
   int x = n.in[0];
-  if (!is_float(b.type(x).dtype)) return {-1};
-  return {b.div(expand_back(b, b.mul(g, y), n), x)};
+  DType d = b.type(x).dtype;
+  if (!is_float(d)) return {-1};
+  int zero = b.scalar(0, d), one = b.scalar(1, d);
+  int is0 = b.emit("eq", {x, zero});
+  int nz = expand_back(b, b.sum(b.convert(is0, d), n.attrs.ints), n);
+  Attrs pa = n.attrs;
+  int p_nonzero = expand_back(b, b.emit("reduce_prod", {b.select(is0, one, x)}, pa), n);
+  int no_zero = b.div(expand_back(b, y, n), b.select(is0, one, x));
+  int one_zero = b.select(is0, p_nonzero, zero);
+  int r = b.select(b.emit("eq", {nz, zero}), no_zero, b.select(b.emit("eq", {nz, one}), one_zero, zero));
+  return {b.mul(r, expand_back(b, g, n))};
+}
+
+// Helpers for the cumulative rules (axis = attrs.ints[0]).
+int reverse_axis(Builder& b, int v, int64_t axis) {
+  const Shape s = b.type(v).shape;
+  Attrs a;
+  for (size_t d = 0; d < s.size(); ++d) {
+    std::vector<int64_t> l((size_t)s[d]);
+    std::iota(l.begin(), l.end(), 0);
+    if ((int64_t)d == axis) std::reverse(l.begin(), l.end());
+    a.lists.push_back(std::move(l));
+  }
+  return b.emit("gather", {v}, a);
+}
+int cumulative(Builder& b, const char* name, int v, int64_t axis) {
+  Attrs a;
+  a.ints = {axis};
+  return b.emit(name, {v}, a);
+}
+int rev_cumsum(Builder& b, int v, int64_t axis) {
+  return reverse_axis(b, cumulative(b, "cumsum", reverse_axis(b, v, axis), axis), axis);
+}
+
+std::vector<int> vjp_cumsum(Builder& b, const Node& n, int, int g) {
+  if (!is_float(b.type(n.in[0]).dtype)) return {-1};
+  return {rev_cumsum(b, g, n.attrs.ints.at(0))};
+}
+
+// cumprod: with P the running product, d/dx_s sum_t g_t P_t is
+// sum_{t >= s} g_t prod_{u <= t, u != s} x_u. Where x_s != 0 that is
+// revcumsum(g P)_s / x_s (the terms after the first zero vanish); at the
+// first zero z it is revcumsum(g P')_z with P' the running product that
+// skips x_z; after the first zero it is 0. No division by zero anywhere.
+std::vector<int> vjp_cumprod(Builder& b, const Node& n, int y, int g) {
+  int x = n.in[0];
+  const int64_t ax = n.attrs.ints.at(0);
+  DType d = b.type(x).dtype;
+  if (!is_float(d)) return {-1};
+  int zero = b.scalar(0, d), one = b.scalar(1, d);
+  int is0 = b.emit("eq", {x, zero});
+  int first0 = b.emit("and", {is0, b.emit("eq", {cumulative(b, "cumsum", is0, ax), b.scalar(1, DType::i32)})});
+  int skip = cumulative(b, "cumprod", b.select(first0, one, x), ax);
+  int at_first = rev_cumsum(b, b.mul(g, skip), ax);
+  int elsewhere = b.div(rev_cumsum(b, b.mul(g, y), ax), b.select(is0, one, x));
+  return {b.select(first0, at_first, b.select(is0, zero, elsewhere))};
+}
+
+// cummax/cummin: y_t's cotangent goes to the latest position s <= t where
+// x_s == y_s (the element that set the running extreme). A reverse scan
+// carries the cotangent accumulated since the next such position:
+//   acc' = (1 - m_t) (acc + g_t),  dx_t = m_t (acc + g_t).
+std::vector<int> vjp_cumext(Builder& b, const Node& n, int y, int g) {
+  int x = n.in[0];
+  const int64_t ax = n.attrs.ints.at(0);
+  const Type xt = b.type(x);
+  if (!is_float(xt.dtype)) return {-1};
+  const DType d = xt.dtype;
+  const int64_t len = xt.shape.empty() ? 1 : xt.shape[ax];
+  const int64_t k = len ? xt.size() / len : 0;
+  if (xt.size() == 0) return {b.zeros_like(x)};
+  // To [k, len] with the axis last.
+  std::vector<int64_t> perm;
+  for (int64_t i = 0; i < xt.rank(); ++i)
+    if (i != ax) perm.push_back(i);
+  if (xt.rank() > 0) perm.push_back(ax);
+  auto to_mat = [&](int v) {
+    if (xt.rank() > 1) v = b.transpose(v, perm);
+    return b.reshape(v, {k, len});
+  };
+  int G = to_mat(g), M = to_mat(b.convert(b.emit("eq", {x, y}), d));
+  auto body = std::make_shared<Graph>();
+  const Type lane{d, {k}};
+  int acc = body->add_param(lane, "<ct>");
+  int gt = body->add_param(lane, "<g>");
+  int mt = body->add_param(lane, "<mask>");
+  {
+    Builder bb(*body);
+    int s = bb.add(acc, gt);
+    body->outputs = {bb.mul(bb.sub(bb.scalar(1, d), mt), s), bb.mul(mt, s)};
+  }
+  body->closed = true;
+  Attrs a;
+  a.ints = {len, 1, 2, 1};  // length, one carry, two xs, reverse
+  auto r = b.emit_tuple("scan", {b.full(0, lane), G, M}, {body}, a, {lane, Type{d, {k, len}}});
+  int dx = r[1];
+  if (xt.rank() > 1) {
+    Shape ps;
+    for (auto p : perm) ps.push_back(xt.shape[p]);
+    std::vector<int64_t> inv(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = (int64_t)i;
+    dx = b.transpose(b.reshape(dx, ps), inv);
+  } else {
+    dx = b.reshape(dx, xt.shape);
+  }
+  return {dx};
 }
 
 std::string print_axes(const Attrs& a) { return ints_attr("axes", a.ints); }
+std::string print_axis(const Attrs& a) { return "axis=" + std::to_string(a.ints.at(0)); }
+std::string print_none(const Attrs&) { return ""; }
 
-PrimDef red(const char* name, EvalFn eval, VjpFn vjp) { return make_prim(name, 1, infer_reduce, eval, vjp, print_axes); }
+PrimDef red(const char* name, const char* r_name, InferFn infer, EvalFn eval, const Monoid* m, VjpFn vjp,
+            const char* nondiff = nullptr) {
+  PrimDef d = make_prim(name, 1, infer, eval, vjp, print_axes);
+  d.monoid = m;
+  d.reduces = true;
+  d.nondiff = nondiff;
+  d.r_name = r_name;
+  return d;
+}
+PrimDef cum(const char* name, InferFn infer, EvalFn eval, const Monoid* m, VjpFn vjp) {
+  PrimDef d = make_prim(name, 1, infer, eval, vjp, print_axis);
+  d.monoid = m;
+  d.r_name = name;
+  d.backends = kBackendInterp | kBackendLlvm;  // the llvm backend calls the interpreter's kernel
+  return d;
+}
+PrimDef arg(const char* name, const char* r_name, EvalFn eval) {
+  PrimDef d = make_prim(name, 1, infer_arg, eval, nullptr, print_none);
+  d.nondiff = "an integer position: it carries no derivative";
+  d.r_name = r_name;
+  return d;
+}
+
+const char* kLogical = "the result is logical (bool): it carries no derivative";
 
 PrimRegistration regs[] = {
-    PrimRegistration(red("reduce_sum", k_sum, vjp_sum)),
-    PrimRegistration(red("reduce_prod", k_prod, vjp_prod)),
-    PrimRegistration(red("reduce_max", k_max, vjp_extreme)),
-    PrimRegistration(red("reduce_min", k_min, vjp_extreme)),
+    PrimRegistration(red("reduce_sum", "sum", infer_sum, k_reduce<&kSum>, &kSum, vjp_sum)),
+    PrimRegistration(red("reduce_prod", "prod", infer_prod, k_reduce<&kProd>, &kProd, vjp_prod)),
+    PrimRegistration(red("reduce_max", "max", infer_extreme, k_reduce<&kMax>, &kMax, vjp_extreme)),
+    PrimRegistration(red("reduce_min", "min", infer_extreme, k_reduce<&kMin>, &kMin, vjp_extreme)),
+    PrimRegistration(red("reduce_any", "any", infer_logical, k_reduce<&kAny>, &kAny, nullptr, kLogical)),
+    PrimRegistration(red("reduce_all", "all", infer_logical, k_reduce<&kAll>, &kAll, nullptr, kLogical)),
+    PrimRegistration(cum("cumsum", infer_cumsum, k_cumulative<&kCumsum>, &kCumsum, vjp_cumsum)),
+    PrimRegistration(cum("cumprod", infer_cumprod, k_cumulative<&kProd>, &kProd, vjp_cumprod)),
+    PrimRegistration(cum("cummax", infer_cumext, k_cumulative<&kCummax>, &kCummax, vjp_cumext)),
+    PrimRegistration(cum("cummin", infer_cumext, k_cumulative<&kCummin>, &kCummin, vjp_cumext)),
+    PrimRegistration(arg("argmax", "which.max", k_argext<true>)),
+    PrimRegistration(arg("argmin", "which.min", k_argext<false>)),
 };
 
 }  // namespace

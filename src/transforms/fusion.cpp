@@ -23,8 +23,8 @@ static bool is_prim(const Node& n, const char* name) { return prim(n.prim).name 
 
 RedKind reduction_kind(const Graph& g, int v) {
   const Node& n = g.nodes[v];
-  const std::string& p = prim(n.prim).name;
-  if (p != "reduce_sum" && p != "reduce_prod" && p != "reduce_max" && p != "reduce_min") return RedKind::none;
+  const PrimDef& p = prim(n.prim);
+  if (!p.reduces || !p.monoid) return RedKind::none;
   const Shape& s = g.type(n.in[0]).shape;
   const auto& ax = n.attrs.ints;
   if (ax.size() == s.size()) return RedKind::all;

@@ -60,6 +60,7 @@ void backprop(Builder& b, int n_fwd, const std::vector<char>& needs, std::unorde
     } else {
       auto it = ct.find(v);
       if (it == ct.end()) continue;
+      if (p.nondiff) continue;  // declared non-differentiable: its inputs get no cotangent
       if (!p.vjp) fail("grad", "rjax has no gradient rule for '" + p.name + "'");
       cts = p.vjp(b, n, v, it->second);
     }

@@ -40,12 +40,14 @@ test_that("R numbers are weakly typed: f32 stays f32", {
   expect_error(x + rj_array(1), class = "rjax_dtype_error")
 })
 
-test_that("NA handling: NaN in doubles, errors for integers and logicals", {
-  x <- rj_array(c(1, NA, 3))
-  expect_true(is.nan(as.vector(x)[2]))
-  expect_error(rj_array(c(1L, NA)), class = "rjax_na_error")
-  expect_error(rj_array(c(TRUE, NA)), class = "rjax_na_error")
-  expect_error(rj_array(c(1L, NA)), "NA found in integer input at position 2")
+test_that("NA handling: arrays keep R's NA in doubles, integers and logicals", {
+  x <- rj_array(c(1, NA, NaN))
+  expect_identical(is.na(as.vector(x)), c(FALSE, TRUE, TRUE))
+  expect_identical(is.nan(as.vector(x)), c(FALSE, FALSE, TRUE))  # NA_real_'s payload survives
+  expect_identical(as.vector(rj_array(c(1L, NA))), c(1L, NA))
+  expect_identical(as.vector(rj_array(c(TRUE, NA, FALSE))), c(TRUE, NA, FALSE))
+  expect_identical(as.vector(rj_array(c(TRUE, NA), dtype = "i32")), c(1L, NA))
+  expect_identical(as.vector(rj_array(c(1L, NA), dtype = "f64")), c(1, NA))
 })
 
 test_that("non-numeric input is a clear error", {

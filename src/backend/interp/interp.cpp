@@ -1,5 +1,6 @@
 // The interpreter backend: runs a graph node by node with each primitive's
-// reference kernel, freeing every intermediate buffer after its last use.
+// reference kernel (PrimDef::eval, or its scalar description on the
+// interpreter's tape: eval_prim), freeing every intermediate buffer after its last use.
 #include <unordered_map>
 
 #include "../backend.h"
@@ -50,11 +51,10 @@ struct InterpExecutable : Executable {
         continue;
       }
       const PrimDef& p = prim(n.prim);
-      if (!p.eval) fail("internal", "primitive '" + p.name + "' has no interpreter kernel");
       args.clear();
       for (int i : n.in) args.push_back(vals[i].get());
       auto out = make_buffer(n.type.dtype, n.type.shape);
-      p.eval(args, *out, n.attrs);
+      eval_prim(p, args, *out, n.attrs);
       vals[v] = std::move(out);
       for (int i : n.in)
         if (last_use[i] == (int)v) vals[i].reset();

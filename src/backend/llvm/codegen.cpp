@@ -1,8 +1,13 @@
 // Kernel code generation: a two-level loop nest (columns j outside, rows i
 // inside) whose body computes every op of the kernel for one element. The
-// body is plain scalar IR; LLVM's O3 pipeline vectorises the inner loop
-// (pointers are noalias, full reductions use reassociable adds), and the
-// polynomial exp/log/tanh of math.cpp vectorise with it.
+// body renders each member's scalar description (src/ir/scalar.h) through
+// LlvmScalar, a ScalarBuilder emitting IR, and each reduction's monoid the
+// same way: nothing here knows what any primitive computes. The body is
+// plain scalar IR; LLVM's O3 pipeline vectorises the inner loop (pointers
+// are noalias, reassociable monoids use reassociable adds), and the
+// polynomial exp/log/tanh of math.cpp vectorise with it. Warnings raised by
+// descriptions are ORed into a kernel-local flag word and, when non-zero,
+// into the process status word once per call.
 #include "codegen.h"
 
 #include <llvm/IR/IRBuilder.h>
@@ -10,8 +15,10 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <cstring>
 #include <limits>
 
+#include "../../ir/scalar.h"
 #include "math.h"
 
 namespace rj {
@@ -29,36 +36,44 @@ llvm::Type* mem_type(llvm::LLVMContext& c, DType d) {
   return nullptr;
 }
 
-double red_init(const std::string& p) {
-  const double inf = std::numeric_limits<double>::infinity();
-  if (p == "reduce_sum") return 0;
-  if (p == "reduce_prod") return 1;
-  if (p == "reduce_max") return -inf;
-  return inf;
-}
-
-struct Gen {
+// The LLVM renderer of scalar descriptions: every basis op of
+// src/ir/scalar.h as IRBuilder code, inside the kernel's loop body.
+struct LlvmScalar : ScalarBuilder {
   llvm::Module& m;
   llvm::LLVMContext& c;
-  const KernelSpec& s;
-  llvm::IRBuilder<> b;
-  llvm::Function* fn = nullptr;
-  std::vector<Value*> ptr;      // inputs then outputs
-  std::vector<Value*> hoisted;  // scalar / row-map loads per input (nullptr otherwise)
-  Value *rows = nullptr, *ilo = nullptr, *ihi = nullptr, *jlo = nullptr, *jhi = nullptr, *red = nullptr;
-  Value *i = nullptr, *j = nullptr, *lin = nullptr;
-  std::vector<Value*> acc;  // per op: accumulator alloca (full and column reductions)
+  llvm::IRBuilder<>& b;
+  llvm::Value* flags = nullptr;  // i32 alloca: warnings raised by this kernel
+  bool used_flags = false;
+  std::vector<Value*> vals;
 
-  Gen(llvm::Module& mod, const KernelSpec& spec) : m(mod), c(mod.getContext()), s(spec), b(mod.getContext()) {}
+  LlvmScalar(llvm::Module& mod, llvm::IRBuilder<>& builder) : m(mod), c(mod.getContext()), b(builder) {}
 
-  llvm::Type* dbl() { return b.getDoubleTy(); }
-  Value* cst(DType d, double v) {
-    llvm::Type* t = mem_type(c, d);
-    if (t->isFloatingPointTy()) return llvm::ConstantFP::get(t, v);
-    return llvm::ConstantInt::get(t, (uint64_t)(int64_t)v, true);
+  SVal wrap(Value* v, DType d) {
+    vals.push_back(v);
+    return SVal{(int)vals.size() - 1, d};
   }
-  Value* truth(Value* v) { return b.CreateICmpNE(v, llvm::ConstantInt::get(v->getType(), 0)); }
+  Value* v(SVal s) { return vals.at(s.id); }
+  llvm::Type* ty(DType d) { return mem_type(c, d); }
+  Value* truth(Value* x) { return b.CreateICmpNE(x, llvm::ConstantInt::get(x->getType(), 0)); }
   Value* boolean(Value* i1) { return b.CreateZExt(i1, b.getInt8Ty()); }
+  Value* intr(llvm::Intrinsic::ID id, Value* x) { return b.CreateUnaryIntrinsic(id, x); }
+
+  SVal constant(double x, DType d) override {
+    switch (d) {
+      case DType::f64: {
+        uint64_t bits;
+        std::memcpy(&bits, &x, 8);  // bit-exact: R's NA_real_ keeps its payload
+        return wrap(llvm::ConstantFP::get(c, llvm::APFloat(llvm::APFloat::IEEEdouble(), llvm::APInt(64, bits))), d);
+      }
+      case DType::f32: return wrap(llvm::ConstantFP::get(ty(d), x), d);
+      case DType::i32: {
+        int32_t i = x != x ? 0 : x >= 2147483647.0 ? INT32_MAX : x <= -2147483648.0 ? INT32_MIN : (int32_t)x;
+        return wrap(llvm::ConstantInt::get(ty(d), (uint64_t)(int64_t)i, true), d);
+      }
+      case DType::b8: return wrap(llvm::ConstantInt::get(ty(d), (uint64_t)(uint8_t)x), d);
+    }
+    return SVal{};
+  }
 
   Value* libm(const std::string& name, std::vector<Value*> args, DType d) {
     std::string nm = d == DType::f32 ? name + "f" : name;
@@ -72,46 +87,168 @@ struct Gen {
     }
     return b.CreateCall(callee, args);
   }
-  // Special functions of src/prims/special.h, computed in double as the interpreter does.
-  Value* helper(const char* name, Value* x, DType d) { return helper(name, std::vector<Value*>{x}, d); }
-  Value* helper(const char* name, std::vector<Value*> args, DType d) {
-    std::vector<llvm::Type*> ts(args.size(), dbl());
-    auto callee = m.getOrInsertFunction(name, llvm::FunctionType::get(dbl(), ts, false));
-    if (auto* f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
-      f->setDoesNotThrow();
-      f->setDoesNotAccessMemory();
-    }
-    for (auto& a : args) a = d == DType::f32 ? b.CreateFPExt(a, dbl()) : a;
-    Value* r = b.CreateCall(callee, args);
-    return d == DType::f32 ? b.CreateFPTrunc(r, mem_type(c, d)) : r;
-  }
-  Value* intr(llvm::Intrinsic::ID id, Value* x) { return b.CreateUnaryIntrinsic(id, x); }
 
-  Value* to_double(Value* v, DType d) {
-    switch (d) {
-      case DType::f32: return b.CreateFPExt(v, dbl());
-      case DType::f64: return v;
-      case DType::i32: return b.CreateSIToFP(v, dbl());
-      case DType::b8: return b.CreateUIToFP(v, dbl());
+  SVal call_special(const SpecialFn& f, const std::vector<SVal>& args) override {
+    std::vector<llvm::Type*> ts(args.size(), b.getDoubleTy());
+    auto callee = m.getOrInsertFunction(f.symbol, llvm::FunctionType::get(b.getDoubleTy(), ts, false));
+    if (auto* fn = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
+      fn->setDoesNotThrow();
+      fn->setDoesNotAccessMemory();
     }
-    return v;
+    DType d = args[0].dtype;
+    std::vector<Value*> xs;
+    for (auto& a : args) xs.push_back(d == DType::f32 ? b.CreateFPExt(v(a), b.getDoubleTy()) : v(a));
+    Value* r = b.CreateCall(callee, xs);
+    return wrap(d == DType::f32 ? b.CreateFPTrunc(r, ty(d)) : r, d);
   }
-  // C conversion semantics of the interpreter's k_convert (float -> int saturates).
-  Value* convert(Value* v, DType from, DType to) {
-    if (from == to) return v;
-    llvm::Type* t = mem_type(c, to);
-    if (to == DType::b8) {
-      Value* nz = is_float(from) ? b.CreateFCmpUNE(v, llvm::ConstantFP::get(v->getType(), 0)) : truth(v);
-      return boolean(nz);
+
+  void warn_if(SVal cnd, uint32_t code) override {
+    used_flags = true;
+    Value* bit = b.CreateSelect(truth(v(cnd)), b.getInt32(code), b.getInt32(0));
+    b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt32Ty(), flags), bit), flags);
+  }
+
+  // i32 division family; a zero divisor gives 0 and -1 is special-cased so
+  // that INT_MIN / -1 cannot trap (the basis semantics of scalar.h).
+  Value* int_div(Value* a, Value* d, SOp o) {
+    llvm::Type* t = a->getType();
+    Value *zero = llvm::ConstantInt::get(t, 0), *one = llvm::ConstantInt::get(t, 1),
+          *m1 = llvm::ConstantInt::get(t, (uint64_t)-1, true);
+    Value* dz = b.CreateICmpEQ(d, zero);
+    Value* dm1 = b.CreateICmpEQ(d, m1);
+    Value* safe = b.CreateSelect(b.CreateOr(dz, dm1), one, d);
+    Value* q = b.CreateSDiv(a, safe);
+    Value* r = b.CreateSRem(a, safe);
+    q = b.CreateSelect(dm1, b.CreateNeg(a), q);
+    r = b.CreateSelect(dm1, zero, r);
+    Value* adjust = b.CreateAnd(b.CreateICmpNE(r, zero), b.CreateICmpNE(b.CreateICmpSLT(r, zero), b.CreateICmpSLT(d, zero)));
+    Value* res;
+    if (o == SOp::floormod) res = b.CreateSelect(adjust, b.CreateAdd(r, d), r);
+    else if (o == SOp::floordiv) res = b.CreateSelect(adjust, b.CreateSub(q, one), q);
+    else res = q;
+    return b.CreateSelect(dz, zero, res);
+  }
+
+  Value* cmp(SOp o, Value* x, Value* y, DType d) {
+    using P = llvm::CmpInst::Predicate;
+    bool fl = is_float(d), un = d == DType::b8;
+    P pr = P::ICMP_EQ;
+    switch (o) {
+      case SOp::eq: pr = fl ? P::FCMP_OEQ : P::ICMP_EQ; break;
+      case SOp::ne: pr = fl ? P::FCMP_UNE : P::ICMP_NE; break;
+      case SOp::lt: pr = fl ? P::FCMP_OLT : un ? P::ICMP_ULT : P::ICMP_SLT; break;
+      case SOp::le: pr = fl ? P::FCMP_OLE : un ? P::ICMP_ULE : P::ICMP_SLE; break;
+      case SOp::gt: pr = fl ? P::FCMP_OGT : un ? P::ICMP_UGT : P::ICMP_SGT; break;
+      case SOp::ge: pr = fl ? P::FCMP_OGE : un ? P::ICMP_UGE : P::ICMP_SGE; break;
+      default: break;
+    }
+    return fl ? b.CreateFCmp(pr, x, y) : b.CreateICmp(pr, x, y);
+  }
+
+  Value* convert(Value* x, DType from, DType to) {
+    if (from == to) return x;
+    llvm::Type* t = ty(to);
+    if (to == DType::b8) return boolean(is_float(from) ? b.CreateFCmpUNE(x, llvm::ConstantFP::get(x->getType(), 0)) : truth(x));
+    if (from == DType::b8) {
+      Value* nz = truth(x);
+      return is_float(to) ? b.CreateUIToFP(nz, t) : b.CreateZExt(nz, t);
     }
     if (is_float(to)) {
-      if (is_float(from)) return from == DType::f32 ? b.CreateFPExt(v, t) : b.CreateFPTrunc(v, t);
-      return from == DType::b8 ? b.CreateUIToFP(v, t) : b.CreateSIToFP(v, t);
+      if (is_float(from)) return from == DType::f32 ? b.CreateFPExt(x, t) : b.CreateFPTrunc(x, t);
+      return b.CreateSIToFP(x, t);
     }
-    // to i32
-    if (is_float(from)) return b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {t, v->getType()}, {v});
-    return b.CreateZExt(v, t);  // bool -> i32
+    return b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {t, x->getType()}, {x});  // float -> i32
   }
+
+  SVal basis(SOp o, const SVal* a, int n, DType result) override {
+    const DType d = a[0].dtype;
+    const bool fl = is_float(d);
+    Value* x = v(a[0]);
+    Value* y = n > 1 ? v(a[1]) : nullptr;
+    Value* r = nullptr;
+    switch (o) {
+      case SOp::add: r = fl ? b.CreateFAdd(x, y) : b.CreateAdd(x, y); break;
+      case SOp::sub: r = fl ? b.CreateFSub(x, y) : b.CreateSub(x, y); break;
+      case SOp::mul: r = fl ? b.CreateFMul(x, y) : b.CreateMul(x, y); break;
+      case SOp::div: r = fl ? b.CreateFDiv(x, y) : int_div(x, y, o); break;
+      case SOp::floordiv:
+      case SOp::floormod: r = int_div(x, y, o); break;
+      case SOp::neg: r = fl ? b.CreateFNeg(x) : b.CreateNeg(x); break;
+      case SOp::abs:
+        r = fl ? intr(llvm::Intrinsic::fabs, x)
+               : b.CreateSelect(b.CreateICmpSLT(x, llvm::ConstantInt::get(x->getType(), 0)), b.CreateNeg(x), x);
+        break;
+      case SOp::min:
+      case SOp::max: {
+        bool mx = o == SOp::max;
+        if (!fl) {
+          r = b.CreateSelect(mx ? b.CreateICmpSGT(y, x) : b.CreateICmpSLT(y, x), y, x);
+          break;
+        }
+        r = b.CreateSelect(mx ? b.CreateFCmpOGT(y, x) : b.CreateFCmpOLT(y, x), y, x);
+        r = b.CreateSelect(b.CreateFCmpUNO(x, x), x, r);
+        r = b.CreateSelect(b.CreateFCmpUNO(y, y), y, r);
+        break;
+      }
+      case SOp::eq: case SOp::ne: case SOp::lt: case SOp::le: case SOp::gt: case SOp::ge:
+        r = boolean(cmp(o, x, y, d));
+        break;
+      case SOp::and_: r = boolean(b.CreateAnd(truth(x), truth(y))); break;
+      case SOp::or_: r = boolean(b.CreateOr(truth(x), truth(y))); break;
+      case SOp::not_: r = boolean(b.CreateICmpEQ(x, llvm::ConstantInt::get(x->getType(), 0))); break;
+      case SOp::select: r = b.CreateSelect(truth(x), y, v(a[2])); break;
+      case SOp::convert: r = convert(x, d, result); break;
+      case SOp::is_nan: r = fl ? boolean(b.CreateFCmpUNO(x, x)) : b.getInt8(0); break;
+      case SOp::is_na_value:
+        if (d == DType::f64) {
+          Value* bits = b.CreateBitCast(x, b.getInt64Ty());
+          Value* low = b.CreateICmpEQ(b.CreateAnd(bits, b.getInt64(0xFFFFFFFFULL)), b.getInt64(1954));
+          r = boolean(b.CreateAnd(b.CreateFCmpUNO(x, x), low));
+        } else if (d == DType::f32) {
+          r = b.getInt8(0);
+        } else if (d == DType::i32) {
+          r = boolean(b.CreateICmpEQ(x, b.getInt32((uint32_t)kNAInt)));
+        } else {
+          r = boolean(b.CreateICmpEQ(x, b.getInt8(kNABool)));
+        }
+        break;
+      case SOp::floor: r = intr(llvm::Intrinsic::floor, x); break;
+      case SOp::ceil: r = intr(llvm::Intrinsic::ceil, x); break;
+      case SOp::trunc: r = intr(llvm::Intrinsic::trunc, x); break;
+      case SOp::rint: r = intr(llvm::Intrinsic::rint, x); break;  // nearbyint in the default rounding mode
+      case SOp::sqrt: r = intr(llvm::Intrinsic::sqrt, x); break;
+      // The vectorisable polynomials of math.cpp are this renderer's exp, log and tanh.
+      case SOp::exp: r = emit_exp(b, x); break;
+      case SOp::log: r = emit_log(b, x); break;
+      case SOp::tanh: r = emit_tanh(b, x); break;
+      case SOp::atan2: r = libm("atan2", {x, y}, d); break;
+      case SOp::pow: r = libm("pow", {x, y}, d); break;
+      default: r = libm(sop_name(o), {x}, d); break;  // expm1, log1p, sin, ..., tgamma: the C library
+    }
+    return wrap(r, result);
+  }
+};
+
+struct Gen {
+  llvm::Module& m;
+  llvm::LLVMContext& c;
+  const KernelSpec& s;
+  llvm::IRBuilder<> b;
+  llvm::Function* fn = nullptr;
+  std::vector<Value*> ptr;      // inputs then outputs
+  std::vector<Value*> hoisted;  // scalar / row-map loads per input (nullptr otherwise)
+  Value *rows = nullptr, *ilo = nullptr, *ihi = nullptr, *jlo = nullptr, *jhi = nullptr, *red = nullptr;
+  Value *i = nullptr, *j = nullptr, *lin = nullptr;
+  std::vector<Value*> acc;  // per op: accumulator alloca (full and column reductions)
+  LlvmScalar sb;
+
+  Gen(llvm::Module& mod, const KernelSpec& spec) : m(mod), c(mod.getContext()), s(spec), b(mod.getContext()), sb(mod, b) {}
+
+  llvm::Type* dbl() { return b.getDoubleTy(); }
+  const PrimDef& def(const KOp& op) const { return prim(op.prim); }
+  bool is_red(size_t k) const { return prim(s.ops[k].prim).reduces; }
+  const Monoid& monoid(size_t k) const { return *prim(s.ops[k].prim).monoid; }
+  Value* identity(size_t k) { return llvm::ConstantFP::get(dbl(), monoid(k).identity(s.ops[k].arg_dtypes[0])); }
 
   Value* load(int input, IndexMap map) {
     if (hoisted[input]) return hoisted[input];
@@ -123,154 +260,62 @@ struct Gen {
   Value* arg(const KOp& op, size_t a, const std::vector<Value*>& vals) {
     const KRef& r = op.args[a];
     if (r.kind == KRef::op) return vals[r.index];
-    if (r.kind == KRef::imm) return cst(op.arg_dtypes[a], r.value);
+    if (r.kind == KRef::imm) return sb.v(sb.constant(r.value, op.arg_dtypes[a]));
     return load(r.index, r.map);
   }
 
-  Value* unary(const std::string& p, Value* x, DType d) {
-    bool fl = is_float(d);
-    if (p == "exp") return emit_exp(b, x);
-    if (p == "log") return emit_log(b, x);
-    if (p == "tanh") return emit_tanh(b, x);
-    if (p == "sqrt") return intr(llvm::Intrinsic::sqrt, x);
-    if (p == "floor") return intr(llvm::Intrinsic::floor, x);
-    if (p == "ceiling") return intr(llvm::Intrinsic::ceil, x);
-    if (p == "trunc") return intr(llvm::Intrinsic::trunc, x);
-    if (p == "round") return intr(llvm::Intrinsic::rint, x);  // nearbyint in the default rounding mode
-    if (p == "lgamma") return helper("rj_lgamma", x, d);
-    if (p == "digamma") return helper("rj_digamma", x, d);
-    if (p == "trigamma") return helper("rj_trigamma", x, d);
-    if (p == "gamma") return libm("tgamma", {x}, d);
-    if (p == "neg") return fl ? b.CreateFNeg(x) : b.CreateNeg(x);
-    if (p == "abs") return fl ? intr(llvm::Intrinsic::fabs, x) : b.CreateSelect(b.CreateICmpSLT(x, cst(d, 0)), b.CreateNeg(x), x);
-    if (p == "sign") {
-      Value* zero = cst(d, 0);
-      Value* pos = fl ? b.CreateFCmpOGT(x, zero) : b.CreateICmpSGT(x, zero);
-      Value* neg = fl ? b.CreateFCmpOLT(x, zero) : b.CreateICmpSLT(x, zero);
-      Value* r = b.CreateSelect(pos, cst(d, 1), b.CreateSelect(neg, cst(d, -1), zero));
-      return fl ? b.CreateSelect(b.CreateFCmpUNO(x, x), x, r) : r;
+  // acc' = combine(acc, lift(x)) of op k's monoid (reassociable when the
+  // monoid allows it, so that the vectoriser can split a sum into lanes).
+  Value* step(size_t k, Value* a, Value* x) {
+    const Monoid& M = monoid(k);
+    const DType in = s.ops[k].arg_dtypes[0];
+    llvm::FastMathFlags saved = b.getFastMathFlags();
+    if (M.reassociative) {
+      llvm::FastMathFlags fm;
+      fm.setAllowReassoc();
+      b.setFastMathFlags(fm);
     }
-    if (p == "not") return boolean(b.CreateICmpEQ(x, cst(d, 0)));
-    if (p == "is_nan") return fl ? boolean(b.CreateFCmpUNO(x, x)) : b.getInt8(0);
-    if (p == "is_finite") {
-      if (!fl) return b.getInt8(1);
-      return boolean(b.CreateFCmpOLT(intr(llvm::Intrinsic::fabs, x), cst(d, std::numeric_limits<double>::infinity())));
-    }
-    // The rest: scalar libm, as the interpreter calls it.
-    return libm(p, {x}, d);
+    SVal lifted = M.lift(sb, sb.wrap(x, in), in);
+    Value* r = sb.v(M.combine(sb, sb.wrap(a, DType::f64), lifted, in));
+    b.setFastMathFlags(saved);
+    return r;
   }
-
-  Value* int_div(Value* a, Value* d, bool floor_div, bool mod) {
-    // R's %/% and %% on integers (and plain division), with 0 for a zero
-    // divisor as the interpreter gives; -1 is special-cased so that
-    // INT_MIN / -1 cannot trap.
-    llvm::Type* t = a->getType();
-    Value* zero = llvm::ConstantInt::get(t, 0), *one = llvm::ConstantInt::get(t, 1),
-          *m1 = llvm::ConstantInt::get(t, (uint64_t)-1, true);
-    Value* dz = b.CreateICmpEQ(d, zero);
-    Value* dm1 = b.CreateICmpEQ(d, m1);
-    Value* safe = b.CreateSelect(b.CreateOr(dz, dm1), one, d);
-    Value* q = b.CreateSDiv(a, safe);
-    Value* r = b.CreateSRem(a, safe);
-    q = b.CreateSelect(dm1, b.CreateNeg(a), q);
-    r = b.CreateSelect(dm1, zero, r);
-    Value* adjust = b.CreateAnd(b.CreateICmpNE(r, zero), b.CreateICmpNE(b.CreateICmpSLT(r, zero), b.CreateICmpSLT(d, zero)));
-    Value* res;
-    if (mod) res = b.CreateSelect(adjust, b.CreateAdd(r, d), r);
-    else if (floor_div) res = b.CreateSelect(adjust, b.CreateSub(q, one), q);
-    else res = q;
-    return b.CreateSelect(dz, zero, res);
-  }
-
-  Value* binary(const std::string& p, Value* x, Value* y, DType d) {
-    bool fl = is_float(d);
-    bool un = d == DType::b8;  // bools compare as unsigned bytes
-    if (p == "add") return fl ? b.CreateFAdd(x, y) : b.CreateAdd(x, y);
-    if (p == "sub") return fl ? b.CreateFSub(x, y) : b.CreateSub(x, y);
-    if (p == "mul") return fl ? b.CreateFMul(x, y) : b.CreateMul(x, y);
-    if (p == "div") return fl ? b.CreateFDiv(x, y) : int_div(x, y, false, false);
-    // Float %/% and %% follow R's algorithm exactly (shared with the interpreter).
-    if (p == "idiv") return fl ? helper("rj_ffloor", {x, y}, d) : int_div(x, y, true, false);
-    if (p == "mod") return fl ? helper("rj_fmod", {x, y}, d) : int_div(x, y, false, true);
-    if (p == "max" || p == "min") {
-      bool mx = p == "max";
-      if (!fl) return b.CreateSelect(mx ? b.CreateICmpSGT(x, y) : b.CreateICmpSLT(x, y), x, y);
-      Value* r = b.CreateSelect(mx ? b.CreateFCmpOGT(x, y) : b.CreateFCmpOLT(x, y), x, y);
-      r = b.CreateSelect(b.CreateFCmpUNO(y, y), y, r);
-      return b.CreateSelect(b.CreateFCmpUNO(x, x), x, r);
-    }
-    if (p == "pow") {  // x^2 is x*x exactly, as in the interpreter (and R)
-      Value* sq = b.CreateFMul(x, x);
-      if (auto* k = llvm::dyn_cast<llvm::ConstantFP>(y))
-        if (k->isExactlyValue(2.0)) return sq;
-      return b.CreateSelect(b.CreateFCmpOEQ(y, cst(d, 2)), sq, libm("pow", {x, y}, d));
-    }
-    if (p == "atan2") return libm("atan2", {x, y}, d);
-    if (p == "and") return boolean(b.CreateAnd(truth(x), truth(y)));
-    if (p == "or") return boolean(b.CreateOr(truth(x), truth(y)));
-    using P = llvm::CmpInst::Predicate;
-    P pr;
-    if (p == "eq") pr = fl ? P::FCMP_OEQ : P::ICMP_EQ;
-    else if (p == "ne") pr = fl ? P::FCMP_UNE : P::ICMP_NE;
-    else if (p == "lt") pr = fl ? P::FCMP_OLT : un ? P::ICMP_ULT : P::ICMP_SLT;
-    else if (p == "le") pr = fl ? P::FCMP_OLE : un ? P::ICMP_ULE : P::ICMP_SLE;
-    else if (p == "gt") pr = fl ? P::FCMP_OGT : un ? P::ICMP_UGT : P::ICMP_SGT;
-    else if (p == "ge") pr = fl ? P::FCMP_OGE : un ? P::ICMP_UGE : P::ICMP_SGE;
-    else fail("internal", "llvm backend: no code for primitive '" + p + "'");
-    return boolean(fl ? b.CreateFCmp(pr, x, y) : b.CreateICmp(pr, x, y));
-  }
-
-  // acc' = acc (op) v in double, with the interpreter's NaN rules for max/min.
-  Value* combine(const std::string& p, Value* a, Value* v) {
-    llvm::FastMathFlags fm;
-    fm.setAllowReassoc();  // lets the vectoriser split a sum into lanes
-    if (p == "reduce_sum" || p == "reduce_prod") {
-      Value* r = p == "reduce_sum" ? b.CreateFAdd(a, v) : b.CreateFMul(a, v);
-      llvm::cast<llvm::Instruction>(r)->setFastMathFlags(fm);
-      return r;
-    }
-    bool mx = p == "reduce_max";
-    Value* pick = b.CreateSelect(mx ? b.CreateFCmpOGT(v, a) : b.CreateFCmpOLT(v, a), v, a);
-    Value* nan = b.CreateOr(b.CreateFCmpUNO(a, a), b.CreateFCmpUNO(v, v));
-    return b.CreateSelect(nan, b.CreateFAdd(a, v), pick);
-  }
-
-  Value* from_double(Value* v, DType d) {
-    switch (d) {
-      case DType::f32: return b.CreateFPTrunc(v, b.getFloatTy());
-      case DType::f64: return v;
-      default: return b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {mem_type(c, d), dbl()}, {v});
-    }
+  Value* finish(size_t k, Value* a) {
+    const Monoid& M = monoid(k);
+    return sb.v(M.finish(sb, sb.wrap(a, DType::f64), s.ops[k].arg_dtypes[0], s.ops[k].dtype));
   }
 
   void body(std::vector<Value*>& vals) {
     for (size_t k = 0; k < s.ops.size(); ++k) {
       const KOp& op = s.ops[k];
-      const std::string& p = op.prim;
-      if (p.rfind("reduce_", 0) == 0) {
-        Value* v = to_double(arg(op, 0, vals), op.arg_dtypes[0]);
+      const PrimDef& p = def(op);
+      if (p.reduces) {
+        Value* x = arg(op, 0, vals);
         if (s.red == RedKind::row) {
           int out = output_slot((int)k);
           Value* at = b.CreateInBoundsGEP(dbl(), ptr[out], i);
-          b.CreateStore(combine(p, b.CreateLoad(dbl(), at), v), at);
+          b.CreateStore(step(k, b.CreateLoad(dbl(), at), x), at);
         } else {
-          b.CreateStore(combine(p, b.CreateLoad(dbl(), acc[k]), v), acc[k]);
+          b.CreateStore(step(k, b.CreateLoad(dbl(), acc[k]), x), acc[k]);
         }
         vals[k] = nullptr;
         continue;
       }
-      Value* r;
-      if (p == "reshape" || p == "broadcast") r = arg(op, 0, vals);
-      else if (p == "convert") r = convert(arg(op, 0, vals), op.arg_dtypes[0], op.dtype);
-      else if (p == "select") r = b.CreateSelect(truth(arg(op, 0, vals)), arg(op, 1, vals), arg(op, 2, vals));
-      else if (op.args.size() == 1) r = unary(p, arg(op, 0, vals), op.arg_dtypes[0]);
-      else r = binary(p, arg(op, 0, vals), arg(op, 1, vals), op.arg_dtypes[0]);
-      vals[k] = r;
+      if (p.name == "reshape" || p.name == "broadcast") {
+        vals[k] = arg(op, 0, vals);
+        continue;
+      }
+      // An element-wise primitive: its one scalar description, rendered here.
+      std::vector<SVal> args;
+      for (size_t a = 0; a < op.args.size(); ++a) args.push_back(sb.wrap(arg(op, a, vals), op.arg_dtypes[a]));
+      SVal r = p.scalar(sb, args, op.attrs);
+      if (r.dtype != op.dtype) fail("internal", "llvm backend: " + p.name + " gives " + dtype_name(r.dtype));
+      vals[k] = sb.v(r);
     }
     // Element-wise outputs.
     for (size_t o = 0; o < s.outputs.size(); ++o) {
       int k = s.outputs[o];
-      if (s.ops[k].prim.rfind("reduce_", 0) == 0) continue;
+      if (is_red(k)) continue;
       llvm::Type* t = mem_type(c, s.ops[k].dtype);
       b.CreateStore(vals[k], b.CreateInBoundsGEP(t, ptr[s.input_dtypes.size() + o], lin));
     }
@@ -281,8 +326,6 @@ struct Gen {
       if (s.outputs[o] == op) return (int)(s.input_dtypes.size() + o);
     fail("internal", "llvm backend: reduction without an output");
   }
-
-  bool is_red(size_t k) const { return s.ops[k].prim.rfind("reduce_", 0) == 0; }
 
   // impl(ptr noalias p0, ..., i64 rows, ilo, ihi, jlo, jhi, ptr noalias red)
   llvm::Function* impl(const std::string& name) {
@@ -319,8 +362,10 @@ struct Gen {
     for (size_t k = 0; k < s.ops.size(); ++k)
       if (is_red(k) && s.red != RedKind::row) {
         acc[k] = b.CreateAlloca(dbl());
-        b.CreateStore(llvm::ConstantFP::get(dbl(), red_init(s.ops[k].prim)), acc[k]);
+        b.CreateStore(identity(k), acc[k]);
       }
+    sb.flags = b.CreateAlloca(b.getInt32Ty());
+    b.CreateStore(b.getInt32(0), sb.flags);
     b.CreateBr(outer);
 
     b.SetInsertPoint(outer);
@@ -337,7 +382,7 @@ struct Gen {
       }
     if (s.red == RedKind::col)
       for (size_t k = 0; k < s.ops.size(); ++k)
-        if (is_red(k)) b.CreateStore(llvm::ConstantFP::get(dbl(), red_init(s.ops[k].prim)), acc[k]);
+        if (is_red(k)) b.CreateStore(identity(k), acc[k]);
     Value* base = b.CreateMul(j, rows);
     b.CreateBr(inner);
 
@@ -362,7 +407,7 @@ struct Gen {
         if (is_red(k)) {
           int out = output_slot((int)k);
           llvm::Type* t = mem_type(c, s.ops[k].dtype);
-          b.CreateStore(from_double(b.CreateLoad(dbl(), acc[k]), s.ops[k].dtype), b.CreateInBoundsGEP(t, ptr[out], j));
+          b.CreateStore(finish(k, b.CreateLoad(dbl(), acc[k])), b.CreateInBoundsGEP(t, ptr[out], j));
         }
     jphi->addIncoming(b.CreateAdd(j, b.getInt64(1)), iexit);
     b.CreateBr(outer);
@@ -371,6 +416,17 @@ struct Gen {
     if (s.red == RedKind::all)
       for (size_t k = 0; k < s.ops.size(); ++k)
         if (is_red(k)) b.CreateStore(b.CreateLoad(dbl(), acc[k]), b.CreateInBoundsGEP(dbl(), red, b.getInt64(s.ops[k].red_slot)));
+    if (sb.used_flags) {  // warnings: OR this call's flags into the status word (src/runtime/status.h)
+      Value* f = b.CreateLoad(b.getInt32Ty(), sb.flags);
+      auto* raise = llvm::BasicBlock::Create(c, "warn", fn);
+      auto* done = llvm::BasicBlock::Create(c, "done", fn);
+      b.CreateCondBr(b.CreateICmpNE(f, b.getInt32(0)), raise, done);
+      b.SetInsertPoint(raise);
+      auto* word = llvm::cast<llvm::GlobalVariable>(m.getOrInsertGlobal("rj_status_word", b.getInt32Ty()));
+      b.CreateAtomicRMW(llvm::AtomicRMWInst::Or, word, f, llvm::MaybeAlign(4), llvm::AtomicOrdering::Monotonic);
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+    }
     b.CreateRetVoid();
     return fn;
   }

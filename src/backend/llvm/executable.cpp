@@ -9,10 +9,13 @@
 #include <cstring>
 #include <limits>
 
+#include "../../ir/scalar.h"
+#include "../../runtime/status.h"
 #include "../../runtime/thread_pool.h"
 #include "../../transforms/fusion.h"
 #include "../backend.h"
 #include "../control.h"
+#include "../interp/tape.h"
 #include "kernel_spec.h"
 
 namespace rj {
@@ -34,31 +37,6 @@ struct Slot {
   int64_t at = 0;  // input index, arena byte offset, or output index
 };
 
-double red_init(const std::string& p) {
-  const double inf = std::numeric_limits<double>::infinity();
-  if (p == "reduce_sum") return 0;
-  if (p == "reduce_prod") return 1;
-  return p == "reduce_max" ? -inf : inf;
-}
-
-// The interpreter's combination rules (src/prims/reduce.cpp).
-double red_combine(const std::string& p, double s, double v) {
-  if (p == "reduce_sum") return s + v;
-  if (p == "reduce_prod") return s * v;
-  if (s != s || v != v) return s + v;
-  if (p == "reduce_max") return v > s ? v : s;
-  return v < s ? v : s;
-}
-
-void store_as(DType d, void* p, int64_t i, double v) {
-  switch (d) {
-    case DType::f32: static_cast<float*>(p)[i] = (float)v; break;
-    case DType::f64: static_cast<double*>(p)[i] = v; break;
-    case DType::i32: static_cast<int32_t*>(p)[i] = (int32_t)v; break;
-    case DType::b8: static_cast<uint8_t*>(p)[i] = v != 0; break;
-  }
-}
-
 struct KernelStep {
   const FusedKernel* k = nullptr;
   KernelSpec spec;
@@ -68,6 +46,12 @@ struct KernelStep {
   int64_t chunk = kChunk, n_chunks = 0;
   std::vector<double> partial;                  // n_chunks x n_red_all
   std::vector<std::vector<double>> row_acc;     // per output: accumulators of a row reduction
+  // Per output that is a reduction: its monoid's merge and finish tapes
+  // (the interpreter's renderer of the same descriptions the kernel uses).
+  std::vector<TapePtr> merge, finish;
+  std::vector<double> identity;
+  std::vector<char> empty;                      // per output: the reduction covers no element
+  std::vector<double> merge_scratch;
 };
 
 struct LibStep {
@@ -117,8 +101,7 @@ struct LlvmExecutable : Executable {
     for (size_t o = 0; o < K.outputs.size(); ++o)
       ks.ptrs[ni + o] = !ks.row_acc[o].empty() ? ks.row_acc[o].data() : where(K.outputs[o], in, outs);
     for (size_t o = 0; o < K.outputs.size(); ++o)
-      if (!ks.row_acc[o].empty())
-        std::fill(ks.row_acc[o].begin(), ks.row_acc[o].end(), red_init(ks.spec.ops[ks.spec.outputs[o]].prim));
+      if (!ks.row_acc[o].empty()) std::fill(ks.row_acc[o].begin(), ks.row_acc[o].end(), ks.identity[o]);
     int64_t r = K.dom.rows, c = K.dom.cols;
     double* part = ks.partial.data();
     int nred = ks.spec.n_red_all;
@@ -130,16 +113,22 @@ struct LlvmExecutable : Executable {
       else fn(ptrs, r, 0, r, k * ks.chunk, std::min(c, (k + 1) * ks.chunk), red);
     };
     pool_run(ks.n_chunks, body, r * c >= kParallelMin);
-    // Finish reductions: partials in chunk order (deterministic), row accumulators converted.
+    // Finish reductions with their monoids: partials merged in a fixed
+    // order (deterministic), row accumulators finished.
     for (size_t o = 0; o < K.outputs.size(); ++o) {
+      if (!ks.finish[o]) continue;
       const KOp& op = ks.spec.ops[ks.spec.outputs[o]];
+      const Monoid& M = *prim(op.prim).monoid;
+      if (ks.empty[o] && M.empty_warning) raise_warning(M.empty_warning);
+      void* dst = where(K.outputs[o], in, outs);
       if (op.red_slot >= 0) {
-        double acc = red_init(op.prim);
-        for (int64_t k = 0; k < ks.n_chunks; ++k) acc = red_combine(op.prim, acc, part[k * nred + op.red_slot]);
-        store_as(op.dtype, where(K.outputs[o], in, outs), 0, acc);
+        std::vector<double>& scratch = ks.merge_scratch;
+        scratch.resize((size_t)ks.n_chunks);
+        for (int64_t k = 0; k < ks.n_chunks; ++k) scratch[k] = part[k * nred + op.red_slot];
+        double acc = tape_merge(*ks.merge[o], ks.identity[o], scratch.data(), ks.n_chunks);
+        tape_finish(*ks.finish[o], &acc, 1, dst);
       } else if (!ks.row_acc[o].empty()) {
-        void* dst = where(K.outputs[o], in, outs);
-        for (int64_t i = 0; i < r; ++i) store_as(op.dtype, dst, i, ks.row_acc[o][i]);
+        tape_finish(*ks.finish[o], ks.row_acc[o].data(), r, dst);
       }
     }
   }
@@ -175,7 +164,7 @@ struct LlvmExecutable : Executable {
       }
       for (size_t a = 0; a < n.in.size(); ++a) ls.args[a] = buffer_of(n.in[a], inputs, ls.in_views[a].get(), outs);
       ls.out_view->data = where(ls.node, inputs, outs);
-      prim(n.prim).eval(ls.args, *ls.out_view, n.attrs);
+      eval_prim(prim(n.prim), ls.args, *ls.out_view, n.attrs);
     }
     for (auto& t : tuples) t.clear();
     return outs;
@@ -293,9 +282,21 @@ void plan_kernel(KernelStep& ks) {
   ks.n_chunks = (extent + ks.chunk - 1) / ks.chunk;
   ks.partial.assign((size_t)std::max<int64_t>(ks.n_chunks, 1) * std::max(ks.spec.n_red_all, 1), 0.0);
   ks.row_acc.assign(K.outputs.size(), {});
-  if (K.red == RedKind::row)
-    for (size_t o = 0; o < K.outputs.size(); ++o)
-      if (ks.spec.ops[ks.spec.outputs[o]].prim.rfind("reduce_", 0) == 0) ks.row_acc[o].assign((size_t)r, 0.0);
+  ks.merge.assign(K.outputs.size(), nullptr);
+  ks.finish.assign(K.outputs.size(), nullptr);
+  ks.identity.assign(K.outputs.size(), 0.0);
+  ks.empty.assign(K.outputs.size(), 0);
+  for (size_t o = 0; o < K.outputs.size(); ++o) {
+    const KOp& op = ks.spec.ops[ks.spec.outputs[o]];
+    const PrimDef& p = prim(op.prim);
+    if (!p.reduces) continue;
+    const DType in = op.arg_dtypes[0];
+    ks.merge[o] = monoid_merge_tape(*p.monoid, in);
+    ks.finish[o] = monoid_finish_tape(*p.monoid, in, op.dtype);
+    ks.identity[o] = p.monoid->identity(in);
+    ks.empty[o] = K.red == RedKind::all ? r * c == 0 : K.red == RedKind::col ? r == 0 : c == 0;
+    if (K.red == RedKind::row) ks.row_acc[o].assign((size_t)r, 0.0);
+  }
   ks.ptrs.assign(K.inputs.size() + K.outputs.size(), nullptr);
 }
 
@@ -334,7 +335,7 @@ ExecutablePtr compile_llvm(GraphPtr g) {
         e->libs.push_back(std::move(ls));
         continue;
       }
-      if (!prim(n.prim).eval) fail("internal", "primitive '" + prim(n.prim).name + "' has no kernel");
+      if (!prim(n.prim).eval && !prim(n.prim).scalar) fail("internal", "primitive '" + prim(n.prim).name + "' has no kernel");
       LibStep ls;
       ls.node = st.index;
       for (int u : n.in) ls.in_views.push_back(std::make_unique<View>(g->type(u).dtype, g->type(u).shape));

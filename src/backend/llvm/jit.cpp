@@ -15,9 +15,10 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "../../ir/scalar.h"
+#include "../../runtime/status.h"
 #include "codegen.h"
 #include "kernel_spec.h"
-#include "special_fns.h"
 
 namespace rj {
 namespace {
@@ -62,11 +63,10 @@ struct Session {
       syms[jit->mangleAndIntern(name)] = llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(addr), llvm::JITSymbolFlags::Exported);
 #endif
     };
-    def("rj_lgamma", (void*)&rj_lgamma);
-    def("rj_digamma", (void*)&rj_digamma);
-    def("rj_trigamma", (void*)&rj_trigamma);
-    def("rj_fmod", (void*)&rj_fmod);
-    def("rj_ffloor", (void*)&rj_ffloor);
+    // The special functions scalar descriptions call by name, and the
+    // warning status word generated code ORs into.
+    for (const SpecialFn& f : special_fns()) def(f.symbol, f.fn);
+    def("rj_status_word", (void*)rj_status_word());
     if (auto err = jd.define(llvm::orc::absoluteSymbols(std::move(syms))))
       fail("backend", "llvm backend: registering helpers: " + take(std::move(err)));
   }

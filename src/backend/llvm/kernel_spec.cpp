@@ -1,42 +1,17 @@
-// Building kernel descriptions from fused groups, and the list of what the
-// code generator supports (which decides what the LLVM backend fuses).
+// Building kernel descriptions from fused groups, and the fusion rule (which
+// decides what the LLVM backend fuses): read from the primitives' definitions.
 #include "kernel_spec.h"
 
 #include <algorithm>
 #include <cstring>
 #include <sstream>
-#include <unordered_set>
 
 namespace rj {
-
-static const std::unordered_set<std::string>& float_unary() {
-  static const std::unordered_set<std::string> s = {
-      "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
-      "tanh", "asinh", "acosh", "atanh", "lgamma", "gamma", "digamma", "trigamma", "floor", "ceiling", "round", "trunc"};
-  return s;
-}
-
-static bool numeric_ops(const std::string& p) {  // arithmetic that needs a number type (not bool)
-  static const std::unordered_set<std::string> s = {"neg", "abs", "sign", "add", "sub", "mul", "div",
-                                                     "pow", "max", "min", "mod", "idiv", "atan2"};
-  return s.count(p) > 0;
-}
-
-static bool logical_ops(const std::string& p) {
-  static const std::unordered_set<std::string> s = {"not", "is_nan", "is_finite", "convert", "eq", "ne", "lt",
-                                                     "le", "gt", "ge", "and", "or", "select"};
-  return s.count(p) > 0;
-}
 
 bool kernel_supports(const Graph& g, int v) {
   const Node& n = g.nodes[v];
   const PrimDef& p = prim(n.prim);
-  if (p.elementwise) {
-    if (float_unary().count(p.name)) return is_float(n.type.dtype);
-    DType d = n.in.empty() ? n.type.dtype : g.type(n.in.back()).dtype;
-    if (numeric_ops(p.name)) return d != DType::b8;
-    return logical_ops(p.name);
-  }
+  if (p.elementwise) return p.scalar && (p.backends & kBackendLlvm);
   if (p.name == "reshape") return dom2(n.type.shape) == dom2(g.type(n.in[0]).shape) || n.type.size() == 1;
   if (p.name == "broadcast") {
     const Type& t = g.type(n.in[0]);
@@ -54,7 +29,8 @@ KernelSpec make_spec(const Graph& g, const FusedKernel& K) {
   for (int v : K.members) {
     const Node& n = g.nodes[v];
     KOp op;
-    op.prim = prim(n.prim).name;
+    op.prim = n.prim;
+    op.attrs = n.attrs;
     op.dtype = n.type.dtype;
     for (int u : n.in) {
       KRef r;
@@ -87,7 +63,9 @@ std::string KernelSpec::key() const {
   for (DType d : input_dtypes) os << ' ' << dtype_name(d);
   os << "|";
   for (const KOp& op : ops) {
-    os << op.prim << ':' << dtype_name(op.dtype) << '(';
+    os << prim(op.prim).name << '[' << op.attrs.key().size() << ':';
+    for (unsigned char ch : op.attrs.key()) os << std::hex << (int)ch << std::dec << '.';
+    os << "]:" << dtype_name(op.dtype) << '(';
     for (size_t a = 0; a < op.args.size(); ++a) {
       const KRef& r = op.args[a];
       os << (a ? "," : "") << dtype_name(op.arg_dtypes[a]);

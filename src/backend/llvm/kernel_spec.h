@@ -8,8 +8,8 @@
 //   void kernel(void** ptrs, int64_t rows, int64_t ilo, int64_t ihi,
 //               int64_t jlo, int64_t jhi, double* red)
 // ptrs: one pointer per input, then one per output (a row reduction's
-// pointer is a double accumulator per row, which the caller initialises and
-// converts). The kernel visits columns j in [jlo, jhi) and rows i in
+// pointer is a double accumulator per row, which the caller initialises to
+// the monoid's identity and finishes with the monoid's finish). The kernel visits columns j in [jlo, jhi) and rows i in
 // [ilo, ihi) of the column-major domain with `rows` rows; full reductions
 // write their partial result over that range to red[slot].
 #pragma once
@@ -29,7 +29,8 @@ struct KRef {
 };
 
 struct KOp {
-  std::string prim;
+  int prim = -1;                  // primitive id
+  Attrs attrs;                    // its attributes (the description may read them)
   DType dtype = DType::f64;       // result dtype
   std::vector<KRef> args;
   std::vector<DType> arg_dtypes;
@@ -49,6 +50,9 @@ struct KernelSpec {
 KernelSpec make_spec(const Graph& g, const FusedKernel& k);
 
 // The fusion rule of the LLVM backend: can node v be computed in a loop?
+// Element-wise primitives with a scalar description (the code generator
+// lowers every basis op for every dtype), monoid reductions of the shapes
+// the loops support, and reshapes/broadcasts that are pure index maps.
 bool kernel_supports(const Graph& g, int v);
 
 using KernelFn = void (*)(void** ptrs, int64_t rows, int64_t ilo, int64_t ihi, int64_t jlo, int64_t jhi,
