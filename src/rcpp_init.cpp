@@ -28,6 +28,8 @@ SEXP rjc_run(SEXP, SEXP);
 SEXP rjc_exe_info(SEXP);
 SEXP rjc_exe_describe(SEXP);
 SEXP rjc_control(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP rjc_registry();
+SEXP rjc_graph_prims(SEXP);
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
 static const R_CallMethodDef call_methods[] = {
@@ -38,7 +40,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_graph_info, 1),    ENTRY(rjc_graph_call, 3),  ENTRY(rjc_tracer_sources, 1), ENTRY(rjc_tracer_weak, 1),
     ENTRY(rjc_compile, 2),       ENTRY(rjc_run, 2),         ENTRY(rjc_exe_info, 1),
     ENTRY(rjc_graph_pass, 2),    ENTRY(rjc_custom_vjp_call, 4), ENTRY(rjc_exe_describe, 1),
-    ENTRY(rjc_control, 5),
+    ENTRY(rjc_control, 5),       ENTRY(rjc_registry, 0),    ENTRY(rjc_graph_prims, 1),
     {NULL, NULL, 0}};
 
 void R_init_rjax(DllInfo* dll) {

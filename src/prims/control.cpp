@@ -213,9 +213,10 @@ std::string print_while(const Attrs& a) {
 std::string print_cond(const Attrs& a) { return "n_operands=" + std::to_string(a.ints.at(0)); }
 std::string print_get(const Attrs& a) { return std::to_string(a.ints.at(0)); }
 
-PrimDef control_prim(const char* name, VjpTupleFn vjp, std::string (*pr)(const Attrs&)) {
+PrimDef control_prim(const char* name, const char* r_name, VjpTupleFn vjp, std::string (*pr)(const Attrs&)) {
   PrimDef d;
   d.name = name;
+  d.r_name = r_name;
   d.arity = -1;
   d.infer = infer_tuple;
   d.foldable = false;  // run by the executors (src/backend/control.cpp), never folded
@@ -225,9 +226,9 @@ PrimDef control_prim(const char* name, VjpTupleFn vjp, std::string (*pr)(const A
   return d;
 }
 
-PrimRegistration reg_scan(control_prim("scan", vjp_scan, print_scan));
-PrimRegistration reg_while(control_prim("while", vjp_while, print_while));
-PrimRegistration reg_cond(control_prim("cond", vjp_cond, print_cond));
+PrimRegistration reg_scan(control_prim("scan", "scan", vjp_scan, print_scan));
+PrimRegistration reg_while(control_prim("while", "while_loop", vjp_while, print_while));
+PrimRegistration reg_cond(control_prim("cond", "cond", vjp_cond, print_cond));
 PrimRegistration reg_get([] {
   PrimDef d;
   d.name = "tuple_get";

@@ -46,6 +46,7 @@ std::string print_custom(const Attrs&) { return ""; }
 PrimRegistration reg([] {
   PrimDef d;
   d.name = "custom_vjp_call";
+  d.r_name = "custom_vjp";
   d.arity = -1;
   d.infer = infer_custom;
   d.eval = nullptr;       // never run: optimize() inlines f first

@@ -183,9 +183,11 @@ SVal d_convert(S& s, const Args& x, const Attrs& a) { return r_convert(s, x[0], 
 template <SOp O>
 SVal d_arith(S& s, const Args& x, const Attrs&) { return arith(s, O, x); }
 SVal d_div(S& s, const Args& x, const Attrs&) { return s.div(x[0], x[1]); }
-SVal d_pow(S& s, const Args& x, const Attrs&) {  // x^2 is x * x exactly, as in R
-  SVal a = x[0], e = x[1];
-  return s.select(s.eq(e, s.c_like(2, e)), s.mul(a, a), s.op(SOp::pow, a, e));
+// R_pow: 1^y and x^0 are 1 (even for NA and NaN), x^2 is x * x exactly.
+SVal d_pow(S& s, const Args& x, const Attrs&) {
+  SVal a = x[0], e = x[1], one = s.c_like(1, a);
+  SVal r = s.select(s.eq(e, s.c_like(2, e)), s.mul(a, a), s.op(SOp::pow, a, e));
+  return s.select(s.or_(s.eq(a, one), s.eq(e, s.c_like(0, e))), one, r);
 }
 template <SOp O>
 SVal d_extreme(S& s, const Args& x, const Attrs&) {  // R's pmax/pmin

@@ -408,8 +408,6 @@ std::vector<int> vjp_logabsdet(Builder& b, const Node& n, int, int g) {
   return {b.mul(inv_t, g)};  // g is rank 0: implicit scalar broadcast
 }
 
-std::vector<int> vjp_detsign(Builder&, const Node&, int, int) { return {-1}; }  // piecewise constant
-
 // ---- registration ------------------------------------------------------------------
 
 std::string print_matmul(const Attrs& a) {
@@ -421,17 +419,24 @@ std::string print_trisolve(const Attrs& a) {
 }
 std::string print_none(const Attrs&) { return ""; }
 
-PrimDef la(const char* name, int arity, InferFn infer, EvalFn eval, VjpFn vjp, std::string (*pa)(const Attrs&)) {
-  return make_prim(name, arity, infer, eval, vjp, pa);
+PrimDef la(const char* name, const char* r_name, int arity, InferFn infer, EvalFn eval, VjpFn vjp,
+           std::string (*pa)(const Attrs&)) {
+  PrimDef d = make_prim(name, arity, infer, eval, vjp, pa);
+  d.r_name = r_name;
+  return d;
 }
 
 PrimRegistration regs[] = {
-    PrimRegistration(la("matmul", 2, infer_matmul, k_matmul, vjp_matmul, print_matmul)),
-    PrimRegistration(la("solve", 2, infer_solve, k_solve, vjp_solve, print_solve)),
-    PrimRegistration(la("trisolve", 2, infer_trisolve, k_trisolve, vjp_trisolve, print_trisolve)),
-    PrimRegistration(la("cholesky", 1, infer_cholesky, k_cholesky, vjp_cholesky, print_none)),
-    PrimRegistration(la("logabsdet", 1, infer_det, k_det<false>, vjp_logabsdet, print_none)),
-    PrimRegistration(la("detsign", 1, infer_det, k_det<true>, vjp_detsign, print_none)),
+    PrimRegistration(la("matmul", "%*%", 2, infer_matmul, k_matmul, vjp_matmul, print_matmul)),
+    PrimRegistration(la("solve", "solve", 2, infer_solve, k_solve, vjp_solve, print_solve)),
+    PrimRegistration(la("trisolve", nullptr /* only in chol()'s gradient so far */, 2, infer_trisolve, k_trisolve, vjp_trisolve, print_trisolve)),
+    PrimRegistration(la("cholesky", "chol", 1, infer_cholesky, k_cholesky, vjp_cholesky, print_none)),
+    PrimRegistration(la("logabsdet", "determinant", 1, infer_det, k_det<false>, vjp_logabsdet, print_none)),
+    PrimRegistration([] {
+      PrimDef d = la("detsign", "determinant", 1, infer_det, k_det<true>, nullptr, print_none);
+      d.nondiff = "piecewise constant (the sign of the determinant)";
+      return d;
+    }()),
 };
 
 }  // namespace

@@ -423,24 +423,6 @@ std::vector<int> vjp_extreme(Builder& b, const Node& n, int y, int g) {
   return {b.mul(b.div(mask, count), expand_back(b, g, n))};
 }
 
-// prod: d/dx_i prod(x) = the product of the other elements, without
-// dividing by a zero: with no zero it is y / x_i; with exactly one zero, the
-// product of the non-zero elements at the zero and 0 elsewhere; with more, 0.
-std::vector<int> vjp_prod(Builder& b, const Node& n, int y, int g) {
-  int x = n.in[0];
-  DType d = b.type(x).dtype;
-  if (!is_float(d)) return {-1};
-  int zero = b.scalar(0, d), one = b.scalar(1, d);
-  int is0 = b.emit("eq", {x, zero});
-  int nz = expand_back(b, b.sum(b.convert(is0, d), n.attrs.ints), n);
-  Attrs pa = n.attrs;
-  int p_nonzero = expand_back(b, b.emit("reduce_prod", {b.select(is0, one, x)}, pa), n);
-  int no_zero = b.div(expand_back(b, y, n), b.select(is0, one, x));
-  int one_zero = b.select(is0, p_nonzero, zero);
-  int r = b.select(b.emit("eq", {nz, zero}), no_zero, b.select(b.emit("eq", {nz, one}), one_zero, zero));
-  return {b.mul(r, expand_back(b, g, n))};
-}
-
 // Helpers for the cumulative rules (axis = attrs.ints[0]).
 int reverse_axis(Builder& b, int v, int64_t axis) {
   const Shape s = b.type(v).shape;
@@ -467,23 +449,127 @@ std::vector<int> vjp_cumsum(Builder& b, const Node& n, int, int g) {
   return {rev_cumsum(b, g, n.attrs.ints.at(0))};
 }
 
-// cumprod: with P the running product, d/dx_s sum_t g_t P_t is
-// sum_{t >= s} g_t prod_{u <= t, u != s} x_u. Where x_s != 0 that is
-// revcumsum(g P)_s / x_s (the terms after the first zero vanish); at the
-// first zero z it is revcumsum(g P')_z with P' the running product that
-// skips x_z; after the first zero it is 0. No division by zero anywhere.
+// ---- matrix views for the cumulative rules ----------------------------------------
+
+// v (of x's shape) as a [k, len] matrix with the axis last, and back.
+struct AxisView {
+  Type t;
+  int64_t axis, len, k;
+  std::vector<int64_t> perm;
+  AxisView(const Type& type, int64_t ax) : t(type), axis(ax) {
+    len = t.shape.empty() ? 1 : t.shape[ax];
+    k = len ? t.size() / len : 0;
+    for (int64_t i = 0; i < t.rank(); ++i)
+      if (i != ax) perm.push_back(i);
+    if (t.rank() > 0) perm.push_back(ax);
+  }
+  int to_mat(Builder& b, int v) const {
+    if (t.rank() > 1) v = b.transpose(v, perm);
+    return b.reshape(v, {k, len});
+  }
+  int from_mat(Builder& b, int v) const {
+    if (t.rank() <= 1) return b.reshape(v, t.shape);
+    Shape ps;
+    for (auto p : perm) ps.push_back(t.shape[p]);
+    std::vector<int64_t> inv(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = (int64_t)i;
+    return b.transpose(b.reshape(v, ps), inv);
+  }
+};
+
+// Columns [from, from + count) of a [k, len] matrix.
+int columns(Builder& b, int m, int64_t from, int64_t count) {
+  const Shape s = b.type(m).shape;
+  Attrs a;
+  std::vector<int64_t> rows((size_t)s[0]), cols((size_t)count);
+  std::iota(rows.begin(), rows.end(), 0);
+  std::iota(cols.begin(), cols.end(), from);
+  a.lists = {rows, cols};
+  return b.emit("gather", {m}, a);
+}
+int cbind2(Builder& b, int l, int r) {
+  Attrs a;
+  a.ints = {1};
+  return b.emit("concat", {l, r}, a);
+}
+
+// A reverse scan over the columns of [k, len] matrices xs with a [k] carry
+// starting at 0: body(carry, x slices...) -> (carry', y), stacked ys returned.
+template <class Body>
+int reverse_scan(Builder& b, DType d, int64_t k, int64_t len, const std::vector<int>& xs, Body body) {
+  auto g = std::make_shared<Graph>();
+  const Type lane{d, {k}};
+  int carry = g->add_param(lane, "<carry>");
+  std::vector<int> slices;
+  for (size_t i = 0; i < xs.size(); ++i) slices.push_back(g->add_param(lane, "<x>"));
+  {
+    Builder bb(*g);
+    auto r = body(bb, carry, slices);
+    g->outputs = {r.first, r.second};
+  }
+  g->closed = true;
+  Attrs a;
+  a.ints = {len, 1, (int64_t)xs.size(), 1};  // length, one carry, the xs, reverse
+  std::vector<int> in = {b.full(0, lane)};
+  in.insert(in.end(), xs.begin(), xs.end());
+  return b.emit_tuple("scan", in, {g}, a, {lane, Type{d, {k, len}}})[1];
+}
+
+// cumprod: with P_t = prod_{u <= t} x_u, d/dx_s sum_t g_t P_t is
+// P_{s-1} Q_s with Q_s = sum_{t >= s} g_t prod_{s < u <= t} x_u, i.e. the
+// reverse recurrence Q_s = g_s + x_{s+1} Q_{s+1}: a reverse scan. Only
+// products and sums, no division, so zeros anywhere in x give the exact
+// gradient, and the rule differentiates exactly again (second order).
 std::vector<int> vjp_cumprod(Builder& b, const Node& n, int y, int g) {
   int x = n.in[0];
-  const int64_t ax = n.attrs.ints.at(0);
-  DType d = b.type(x).dtype;
+  const Type xt = b.type(x);
+  if (!is_float(xt.dtype)) return {-1};
+  if (xt.size() == 0) return {b.zeros_like(x)};
+  const AxisView V(xt, n.attrs.ints.at(0));
+  const DType d = xt.dtype;
+  int X = V.to_mat(b, x), Y = V.to_mat(b, y), G = V.to_mat(b, g);
+  int next = cbind2(b, columns(b, X, 1, V.len - 1), b.full(0, Type{d, {V.k, 1}}));
+  int pexcl = cbind2(b, b.full(1, Type{d, {V.k, 1}}), columns(b, Y, 0, V.len - 1));
+  int Q = reverse_scan(b, d, V.k, V.len, {G, next}, [](Builder& bb, int q, const std::vector<int>& xs) {
+    int q2 = bb.add(xs[0], bb.mul(xs[1], q));
+    return std::make_pair(q2, q2);
+  });
+  return {V.from_mat(b, b.mul(pexcl, Q))};
+}
+
+// prod: d/dx_i prod(x) = (product of the elements before i) x (product of
+// those after), from exclusive running products in both directions over the
+// reduced elements: exact with zeros, and differentiable again.
+std::vector<int> vjp_prod(Builder& b, const Node& n, int, int g) {
+  int x = n.in[0];
+  const Type xt = b.type(x);
+  const DType d = xt.dtype;
   if (!is_float(d)) return {-1};
-  int zero = b.scalar(0, d), one = b.scalar(1, d);
-  int is0 = b.emit("eq", {x, zero});
-  int first0 = b.emit("and", {is0, b.emit("eq", {cumulative(b, "cumsum", is0, ax), b.scalar(1, DType::i32)})});
-  int skip = cumulative(b, "cumprod", b.select(first0, one, x), ax);
-  int at_first = rev_cumsum(b, b.mul(g, skip), ax);
-  int elsewhere = b.div(rev_cumsum(b, b.mul(g, y), ax), b.select(is0, one, x));
-  return {b.select(first0, at_first, b.select(is0, zero, elsewhere))};
+  if (xt.size() == 0) return {b.zeros_like(x)};
+  // [kept..., reduced...] -> a [k, len] matrix whose rows are the reductions.
+  std::vector<int64_t> perm;
+  int64_t len = 1;
+  for (int64_t i = 0; i < xt.rank(); ++i)
+    if (!std::binary_search(n.attrs.ints.begin(), n.attrs.ints.end(), i)) perm.push_back(i);
+  for (auto ax : n.attrs.ints) {
+    perm.push_back(ax);
+    len *= xt.shape[ax];
+  }
+  const int64_t k = xt.size() / len;
+  int X = b.reshape(xt.rank() > 1 ? b.transpose(x, perm) : x, {k, len});
+  auto rev = [&](int m) { return reverse_axis(b, m, 1); };
+  auto excl = [&](int m) {  // exclusive running product along the columns
+    return cbind2(b, b.full(1, Type{d, {k, 1}}), columns(b, cumulative(b, "cumprod", m, 1), 0, len - 1));
+  };
+  int before = excl(X), after = rev(excl(rev(X)));
+  int G = b.broadcast_to(b.reshape(g, {k, 1}), {k, len});
+  int r = b.mul(b.mul(before, after), G);
+  if (xt.rank() <= 1) return {b.reshape(r, xt.shape)};
+  Shape ps;
+  for (auto p : perm) ps.push_back(xt.shape[p]);
+  std::vector<int64_t> inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = (int64_t)i;
+  return {b.transpose(b.reshape(r, ps), inv)};
 }
 
 // cummax/cummin: y_t's cotangent goes to the latest position s <= t where
@@ -492,48 +578,17 @@ std::vector<int> vjp_cumprod(Builder& b, const Node& n, int y, int g) {
 //   acc' = (1 - m_t) (acc + g_t),  dx_t = m_t (acc + g_t).
 std::vector<int> vjp_cumext(Builder& b, const Node& n, int y, int g) {
   int x = n.in[0];
-  const int64_t ax = n.attrs.ints.at(0);
   const Type xt = b.type(x);
   if (!is_float(xt.dtype)) return {-1};
-  const DType d = xt.dtype;
-  const int64_t len = xt.shape.empty() ? 1 : xt.shape[ax];
-  const int64_t k = len ? xt.size() / len : 0;
   if (xt.size() == 0) return {b.zeros_like(x)};
-  // To [k, len] with the axis last.
-  std::vector<int64_t> perm;
-  for (int64_t i = 0; i < xt.rank(); ++i)
-    if (i != ax) perm.push_back(i);
-  if (xt.rank() > 0) perm.push_back(ax);
-  auto to_mat = [&](int v) {
-    if (xt.rank() > 1) v = b.transpose(v, perm);
-    return b.reshape(v, {k, len});
-  };
-  int G = to_mat(g), M = to_mat(b.convert(b.emit("eq", {x, y}), d));
-  auto body = std::make_shared<Graph>();
-  const Type lane{d, {k}};
-  int acc = body->add_param(lane, "<ct>");
-  int gt = body->add_param(lane, "<g>");
-  int mt = body->add_param(lane, "<mask>");
-  {
-    Builder bb(*body);
-    int s = bb.add(acc, gt);
-    body->outputs = {bb.mul(bb.sub(bb.scalar(1, d), mt), s), bb.mul(mt, s)};
-  }
-  body->closed = true;
-  Attrs a;
-  a.ints = {len, 1, 2, 1};  // length, one carry, two xs, reverse
-  auto r = b.emit_tuple("scan", {b.full(0, lane), G, M}, {body}, a, {lane, Type{d, {k, len}}});
-  int dx = r[1];
-  if (xt.rank() > 1) {
-    Shape ps;
-    for (auto p : perm) ps.push_back(xt.shape[p]);
-    std::vector<int64_t> inv(perm.size());
-    for (size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = (int64_t)i;
-    dx = b.transpose(b.reshape(dx, ps), inv);
-  } else {
-    dx = b.reshape(dx, xt.shape);
-  }
-  return {dx};
+  const AxisView V(xt, n.attrs.ints.at(0));
+  const DType d = xt.dtype;
+  int G = V.to_mat(b, g), M = V.to_mat(b, b.convert(b.emit("eq", {x, y}), d));
+  int dx = reverse_scan(b, d, V.k, V.len, {G, M}, [d](Builder& bb, int acc, const std::vector<int>& xs) {
+    int s = bb.add(acc, xs[0]);
+    return std::make_pair(bb.mul(bb.sub(bb.scalar(1, d), xs[1]), s), bb.mul(xs[1], s));
+  });
+  return {V.from_mat(b, dx)};
 }
 
 std::string print_axes(const Attrs& a) { return ints_attr("axes", a.ints); }

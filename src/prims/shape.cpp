@@ -300,17 +300,20 @@ std::string print_shape(const Attrs& a) { return "shape=(" + shape_str(a.shape) 
 std::string print_perm(const Attrs& a) { return ints_attr("perm", a.ints); }
 std::string print_axis(const Attrs& a) { return "axis=" + std::to_string(a.ints.at(0)); }
 
-PrimDef def(const char* name, int arity, InferFn infer, EvalFn eval, VjpFn vjp, std::string (*pa)(const Attrs&)) {
-  return make_prim(name, arity, infer, eval, vjp, pa);
+PrimDef def(const char* name, const char* r_name, int arity, InferFn infer, EvalFn eval, VjpFn vjp,
+            std::string (*pa)(const Attrs&)) {
+  PrimDef d = make_prim(name, arity, infer, eval, vjp, pa);
+  d.r_name = r_name;
+  return d;
 }
 
 PrimRegistration regs[] = {
-    PrimRegistration(def("reshape", 1, infer_reshape, k_copy, vjp_reshape, print_shape)),
-    PrimRegistration(def("broadcast", 1, infer_broadcast, k_broadcast, vjp_broadcast, print_shape)),
-    PrimRegistration(def("transpose", 1, infer_transpose, k_transpose, vjp_transpose, print_perm)),
-    PrimRegistration(def("gather", 1, infer_gather, k_gather, vjp_gather, print_index)),
-    PrimRegistration(def("scatter", 2, infer_scatter, k_scatter, vjp_scatter, print_index)),
-    PrimRegistration(def("concat", -1, infer_concat, k_concat, vjp_concat, print_axis)),
+    PrimRegistration(def("reshape", "dim<-", 1, infer_reshape, k_copy, vjp_reshape, print_shape)),
+    PrimRegistration(def("broadcast", nullptr /* R's recycling and rep() */, 1, infer_broadcast, k_broadcast, vjp_broadcast, print_shape)),
+    PrimRegistration(def("transpose", "aperm", 1, infer_transpose, k_transpose, vjp_transpose, print_perm)),
+    PrimRegistration(def("gather", "[", 1, infer_gather, k_gather, vjp_gather, print_index)),
+    PrimRegistration(def("scatter", "[<-", 2, infer_scatter, k_scatter, vjp_scatter, print_index)),
+    PrimRegistration(def("concat", "cbind", -1, infer_concat, k_concat, vjp_concat, print_axis)),
 };
 
 }  // namespace

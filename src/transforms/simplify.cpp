@@ -14,6 +14,8 @@
 //   x * 1, x / 1, x + 0, x - 0          -> x
 //   x * 0                               -> 0 (see "NaN semantics" below)
 //   x * -1 -> -x,  x + (-y) -> x - y,  x - (-y) -> x + y   (exact in IEEE arithmetic)
+//   x * select(p, 1, 0) -> select(p, x, 0)   (the 0 branch is x * 0 -> 0, as below;
+//                                       element-wise VJPs of ifelse multiply by such masks)
 //   uniform constant operand (every element equal) of an element-wise op
 //                                       -> rank-0 scalar constant (implicit broadcast)
 //   sum(diag(op(A) %*% op(B)))          -> sum(A * t(B)) (flags equal) or sum(A * B)
@@ -40,12 +42,12 @@ namespace {
 
 struct Ids {
   int stop_gradient, custom, convert, reshape, transpose, matmul, neg, log, exp, mul, div, add, sub, reduce_sum,
-      gather;
+      gather, select;
   Ids()
       : stop_gradient(prim_id("stop_gradient")), custom(prim_id("custom_vjp_call")), convert(prim_id("convert")),
         reshape(prim_id("reshape")), transpose(prim_id("transpose")), matmul(prim_id("matmul")), neg(prim_id("neg")),
         log(prim_id("log")), exp(prim_id("exp")), mul(prim_id("mul")), div(prim_id("div")), add(prim_id("add")),
-        sub(prim_id("sub")), reduce_sum(prim_id("reduce_sum")), gather(prim_id("gather")) {}
+        sub(prim_id("sub")), reduce_sum(prim_id("reduce_sum")), gather(prim_id("gather")), select(prim_id("select")) {}
 };
 
 const Ids& ids() {
@@ -161,6 +163,16 @@ int rewrite(Builder& b, const Node& n, std::vector<int> in) {
       if (flt && (b.is_const_value(x, 0) || b.is_const_value(y, 0))) return b.full(0, n.type);
       if (b.is_const_value(y, -1) && keeps_shape(x)) return b.neg(x);
       if (b.is_const_value(x, -1) && keeps_shape(y)) return b.neg(y);
+      for (int k = 0; k < 2 && flt; ++k) {  // x * select(p, 1, 0) -> select(p, x, 0), and the mirror
+        int m = k ? x : y, other = k ? y : x;
+        const Node& sn = node(m);
+        if (sn.prim != I.select) continue;
+        bool one_zero = b.is_const_value(sn.in[1], 1) && b.is_const_value(sn.in[2], 0);
+        bool zero_one = b.is_const_value(sn.in[1], 0) && b.is_const_value(sn.in[2], 1);
+        if (!one_zero && !zero_one) continue;
+        int p = sn.in[0], zero = b.scalar(0, n.type.dtype);
+        return one_zero ? b.select(p, other, zero) : b.select(p, zero, other);
+      }
     }
     if (n.prim == I.div && b.is_const_value(y, 1) && keeps_shape(x)) return x;
     if (n.prim == I.add) {

@@ -1,0 +1,82 @@
+# R's numeric semantics (helper-semantics-table.R), identical eagerly and
+# under jit on both backends: values (NA vs NaN included), typeof, and
+# R's warnings with R's texts.
+
+# Runs expr, returning its value and the messages of the warnings it raised.
+with_warnings <- function(expr) {
+  msgs <- character()
+  value <- withCallingHandlers(expr, warning = function(w) {
+    msgs <<- c(msgs, conditionMessage(w))
+    invokeRestart("muffleWarning")
+  })
+  list(value = value, warnings = unique(msgs))
+}
+
+# The same R value: type, length, dims, NA and NaN positions, then values.
+expect_same_r <- function(got, want, label) {
+  want <- unname(want)
+  attributes(want) <- if (length(dim(want)) >= 2L) list(dim = dim(want))
+  testthat::expect_identical(typeof(got), typeof(want), label = paste("typeof:", label))
+  testthat::expect_identical(length(got), length(want), label = paste("length:", label))
+  testthat::expect_identical(dim(got), dim(want), label = paste("dim:", label))
+  if (length(got) != length(want)) return(invisible())
+  testthat::expect_identical(is.na(got), is.na(want), label = paste("NA positions:", label))
+  if (is.double(want)) testthat::expect_identical(is.nan(got), is.nan(want), label = paste("NaN positions:", label))
+  ok <- !is.na(want)
+  testthat::expect_equal(got[ok], want[ok], tolerance = 1e-13, label = paste("values:", label))
+}
+
+for (row in semantics_table) {
+  local({
+    row <- row
+    test_that(sprintf("semantics: %s (eager and jit, both backends)", row$name), {
+      want <- row$expect %||% with_warnings(do.call(row$ref, row$args))
+      runs <- list(
+        eager = function() do.call(row$f, lapply(row$args, rj_array)),
+        llvm = function() do.call(jit(row$f, backend = "llvm"), row$args),
+        interp = function() do.call(jit(row$f, backend = "interp"), row$args)
+      )
+      for (mode in names(runs)) {
+        got <- with_warnings(runs[[mode]]())
+        label <- sprintf("%s [%s]", row$name, mode)
+        expect_same_r(as_r(got$value), want$value, label)
+        expect_setequal(got$warnings, want$warnings)
+      }
+    })
+  })
+}
+
+test_that("which.max of all-NaN data: integer(0) eagerly, NA under jit (static length)", {
+  x <- c(NaN, NA)
+  expect_identical(as_r(which.max(rj_array(x))), integer(0))
+  for (b in c("llvm", "interp")) expect_identical(as_r(jit(function(x) which.max(x), backend = b)(x)), NA_integer_)
+})
+
+test_that("warnings from integer overflow come once per call, also under jit", {
+  f <- jit(function(x) x * 100000L)
+  expect_warning(f(100000L), "NAs produced by integer overflow", fixed = TRUE)
+  expect_warning(f(100000L), "NAs produced by integer overflow", fixed = TRUE)
+  expect_no_warning(f(2L))
+})
+
+test_that("options(warn = 2) turns rjax's warnings into errors and the session goes on", {
+  withr::local_options(warn = 2)
+  expect_error(rj_array(100000L) * 100000L, "integer overflow")
+  expect_error(jit(function(x) sqrt(x))(-1), "NaNs produced")
+  expect_identical(as_r(rj_array(2L) * 3L), 6L)
+})
+
+test_that("integer division never traps, even at the integer limits", {
+  expect_warning(x <- rj_array(-.Machine$integer.max) - 1L, "integer overflow")  # NA, as in R
+  expect_identical(as_r(x), NA_integer_)
+  for (f in list(function(a, b) a %/% b, function(a, b) a %% b)) {
+    expect_identical(as_r(f(rj_array(c(-imax, imax, NA)), -1L)), f(c(-imax, imax, NA), -1L))
+    for (b in c("llvm", "interp")) expect_identical(as_r(jit(f, backend = b)(c(-imax, imax, NA), -1L)), f(c(-imax, imax, NA), -1L))
+  }
+})
+
+test_that("f32 cannot keep NA apart from NaN (documented)", {
+  x <- rj_array(c(NA, NaN, 1), dtype = "f32")
+  expect_identical(as_r(is.na(x)), c(TRUE, TRUE, FALSE))
+  expect_identical(as_r(is.nan(x)), c(TRUE, TRUE, FALSE))
+})
