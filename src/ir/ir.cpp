@@ -14,22 +14,6 @@
 
 namespace rj {
 
-// ---- R's NA ------------------------------------------------------------------
-
-double na_real() {
-  const uint64_t bits = 0x7FF80000000007A2ULL;  // quiet NaN, low word 1954 (R's NA_real_, quieted)
-  double x;
-  std::memcpy(&x, &bits, 8);
-  return x;
-}
-
-bool is_na_real(double x) {
-  if (x == x) return false;
-  uint64_t bits;
-  std::memcpy(&bits, &x, 8);
-  return (bits & 0xFFFFFFFFULL) == 1954;
-}
-
 // ---- dtypes and shapes -----------------------------------------------------
 
 const char* dtype_name(DType d) {

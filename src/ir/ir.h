@@ -14,6 +14,7 @@
 //   array they meet instead of promoting it.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -272,8 +273,19 @@ void eval_prim(const PrimDef& p, const std::vector<const Buffer*>& in, Buffer& o
 // (its payload cannot survive the conversion, so NA and NaN merge in f32).
 constexpr int32_t kNAInt = INT32_MIN;
 constexpr uint8_t kNABool = 0xFF;
-double na_real();          // R's NA_real_ (the quiet form arithmetic produces)
-bool is_na_real(double x); // R's R_IsNA: NaN with payload 1954
+// R's NA_real_ (the quiet form arithmetic produces), and R's R_IsNA: a NaN
+// whose low word is 1954. Inline: kernels test every element.
+inline double na_real() {
+  const uint64_t bits = 0x7FF80000000007A2ULL;
+  double x;
+  std::memcpy(&x, &bits, 8);
+  return x;
+}
+inline bool is_na_real(double x) {
+  uint64_t bits;
+  std::memcpy(&bits, &x, 8);
+  return x != x && (uint32_t)bits == 1954u;
+}
 
 int register_prim(PrimDef def);  // returns the primitive's id
 const PrimDef& prim(int id);

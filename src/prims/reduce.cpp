@@ -20,7 +20,7 @@
 //              with R's warning (sizes are static, so the type rule can tell).
 //   any, all   R's three-valued logic (any(c(NA, TRUE)) is TRUE).
 //   cumsum     integers stay i32; once the running total leaves the integer
-//              range it is NA from there on, with R's warning.
+//              range it is NA from there on, with R's warning (R stops there).
 //   cumprod    double. cummax, cummin: integers stay i32; a NaN or NA sticks
 //              from where it appears (the first one met, as R).
 //   argmax, argmin
@@ -87,16 +87,6 @@ SVal comb_logic(S& s, SVal a, SVal b, DType) {
   return s.select(dec, decisive, s.select(na, s.c(kNaN, DType::f64), s.c(Any ? 0 : 1, DType::f64)));
 }
 
-// cumsum: an integer running total outside the range becomes NaN (so NA
-// from there on) with R's warning.
-SVal comb_cumsum(S& s, SVal a, SVal b, DType in) {
-  SVal r = s.add(a, b);
-  if (is_float(in)) return r;
-  SVal ovf = s.gt(s.abs(r), s.c(kIntMax, DType::f64));
-  s.warn_if(ovf, kWarnCumsumOverflow);
-  return s.select(ovf, s.c(kNaN, DType::f64), r);
-}
-
 SVal finish_with(S& s, SVal acc, DType out, uint32_t overflow_warning) {
   switch (out) {
     case DType::f64: return acc;
@@ -113,6 +103,7 @@ SVal finish_with(S& s, SVal acc, DType out, uint32_t overflow_warning) {
 }
 SVal finish_sum(S& s, SVal acc, DType, DType out) { return finish_with(s, acc, out, kWarnSumOverflow); }
 SVal finish_plain(S& s, SVal acc, DType, DType out) { return finish_with(s, acc, out, 0); }
+SVal finish_cumsum(S& s, SVal acc, DType, DType out) { return finish_with(s, acc, out, kWarnCumsumOverflow); }
 
 const Monoid kSum{"sum", id_zero, lift_r, comb_add, finish_sum, 0, true};
 const Monoid kProd{"prod", id_one, lift_r, comb_mul, finish_plain, 0, true};
@@ -120,7 +111,7 @@ const Monoid kMax{"max", id_ninf, lift_r, comb_extreme<true>, finish_plain, kWar
 const Monoid kMin{"min", id_pinf, lift_r, comb_extreme<false>, finish_plain, kWarnMinEmpty, false};
 const Monoid kAny{"any", id_zero, lift_r, comb_logic<true>, finish_plain, 0, false};
 const Monoid kAll{"all", id_one, lift_r, comb_logic<false>, finish_plain, 0, false};
-const Monoid kCumsum{"cumsum", id_zero, lift_r, comb_cumsum, finish_plain, 0, false};
+const Monoid kCumsum{"cumsum", id_zero, lift_r, comb_add, finish_cumsum, 0, false};
 const Monoid kCummax{"cummax", id_ninf, lift_r, comb_running<true>, finish_plain, 0, false};
 const Monoid kCummin{"cummin", id_pinf, lift_r, comb_running<false>, finish_plain, 0, false};
 
@@ -303,7 +294,99 @@ void k_reduce(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a)
   reduce_eval(*M, in, out, a);
 }
 
-// Cumulative op along axis a.ints[0] of the (inner, len, outer) view.
+// Cumulative ops. Three ways to give the tapes whole blocks of lanes:
+//   inner > 1          lanes are the positions before the axis (contiguous);
+//   many short scans   lanes are the scans themselves (gathered per step);
+//   a few long scans   each scan is cut into up to 512 contiguous segments
+//                      (the lanes): segment totals, their exclusive prefix
+//                      (combined in order), then each segment again from its
+//                      prefix. Integer totals are exact (f64), so the segments
+//                      give R's sequential answer; doubles may differ from it
+//                      in the last bits, as any reordering of a sum does.
+// Integer results then get R's rule that an NA (from NA in the input or an
+// overflow) stays NA along the rest of the scan.
+struct CumTapes {
+  TapePtr step, merge, fin;
+  double identity;
+};
+
+void cum_lanes_inner(const CumTapes& T, const char* xp, char* yp, size_t es, size_t os, int64_t inner, int64_t len,
+                     int64_t outer, uint32_t* flags) {
+  const int64_t blk = 4096, nb = (inner + blk - 1) / blk;
+  std::vector<uint32_t> fl((size_t)(outer * nb), 0);
+  parallel_for(outer * nb, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<double> acc((size_t)blk);
+    const char sc[2] = {0, 0};
+    for (int64_t task = lo; task < hi; ++task) {
+      int64_t o = task / nb, i0 = (task % nb) * blk, m = std::min(blk, inner - i0);
+      std::fill(acc.begin(), acc.begin() + m, T.identity);
+      for (int64_t t = 0; t < len; ++t) {
+        int64_t at = i0 + inner * (t + len * o);
+        const void* ins[2] = {acc.data(), xp + at * es};
+        tape_run(*T.step, ins, sc, acc.data(), m, &fl[task]);
+        const void* fin_in[1] = {acc.data()};
+        tape_run(*T.fin, fin_in, sc, yp + at * os, m, &fl[task]);
+      }
+    }
+  }, std::max<int64_t>(2, kParallelMin / std::max<int64_t>(1, std::min(inner, blk) * len)));
+  for (auto f : fl) *flags |= f;
+}
+
+// Lanes j < n read x[first + j * stride + t] (elements of size es).
+void gather_lanes(char* dst, const char* x, size_t es, int64_t n, int64_t first, int64_t stride) {
+  for (int64_t j = 0; j < n; ++j) std::memcpy(dst + j * es, x + (first + j * stride) * es, es);
+}
+void scatter_lanes(char* y, const char* src, size_t es, int64_t n, int64_t first, int64_t stride) {
+  for (int64_t j = 0; j < n; ++j) std::memcpy(y + (first + j * stride) * es, src + j * es, es);
+}
+
+void cum_lanes_scans(const CumTapes& T, const char* xp, char* yp, size_t es, size_t os, int64_t len, int64_t outer,
+                     uint32_t* flags) {
+  const int64_t blk = kTapeBlock;
+  std::vector<double> acc((size_t)blk);
+  std::vector<char> xs((size_t)blk * es), ys((size_t)blk * os);
+  const char sc[2] = {0, 0};
+  for (int64_t o0 = 0; o0 < outer; o0 += blk) {
+    int64_t m = std::min(blk, outer - o0);
+    std::fill(acc.begin(), acc.begin() + m, T.identity);
+    for (int64_t t = 0; t < len; ++t) {
+      gather_lanes(xs.data(), xp, es, m, t + len * o0, len);
+      const void* ins[2] = {acc.data(), xs.data()};
+      tape_run(*T.step, ins, sc, acc.data(), m, flags);
+      const void* fin_in[1] = {acc.data()};
+      tape_run(*T.fin, fin_in, sc, ys.data(), m, flags);
+      scatter_lanes(yp, ys.data(), os, m, t + len * o0, len);
+    }
+  }
+}
+
+void cum_segments(const CumTapes& T, const char* xp, char* yp, size_t es, size_t os, int64_t len, uint32_t* flags) {
+  const int64_t lanes = std::min<int64_t>(kTapeBlock, len), seg = (len + lanes - 1) / lanes;
+  std::vector<double> acc((size_t)lanes, T.identity), pre((size_t)lanes, T.identity);
+  std::vector<char> xs((size_t)lanes * es), ys((size_t)lanes * os);
+  const char sc[2] = {0, 0};
+  auto active = [&](int64_t t) { return std::min<int64_t>(lanes, (len - t + seg - 1) / seg); };
+  for (int64_t t = 0; t < seg; ++t) {  // segment totals
+    int64_t n = active(t);
+    gather_lanes(xs.data(), xp, es, n, t, seg);
+    const void* ins[2] = {acc.data(), xs.data()};
+    tape_run(*T.step, ins, sc, acc.data(), n, flags);
+  }
+  for (int64_t j = 1; j < lanes; ++j) {  // exclusive prefix, in order
+    const void* ins[2] = {&pre[j - 1], &acc[j - 1]};
+    tape_run(*T.merge, ins, sc, &pre[j], 1, flags);
+  }
+  for (int64_t t = 0; t < seg; ++t) {  // each segment from its prefix
+    int64_t n = active(t);
+    gather_lanes(xs.data(), xp, es, n, t, seg);
+    const void* ins[2] = {pre.data(), xs.data()};
+    tape_run(*T.step, ins, sc, pre.data(), n, flags);
+    const void* fin_in[1] = {pre.data()};
+    tape_run(*T.fin, fin_in, sc, ys.data(), n, flags);
+    scatter_lanes(yp, ys.data(), os, n, t, seg);
+  }
+}
+
 void cumulative_eval(const Monoid& M, const Buffer& x, Buffer& out, int64_t axis) {
   const DType in = x.dtype;
   const Shape& s = x.shape;
@@ -311,58 +394,29 @@ void cumulative_eval(const Monoid& M, const Buffer& x, Buffer& out, int64_t axis
   int64_t inner = 1, len = s.empty() ? 1 : s[axis], outer = 1;
   for (int64_t d = 0; d < axis; ++d) inner *= s[d];
   for (size_t d = axis + 1; d < s.size(); ++d) outer *= s[d];
-  TapePtr step = monoid_step_tape(M, in), fin = monoid_finish_tape(M, in, out.dtype);
+  const CumTapes T{monoid_step_tape(M, in), monoid_merge_tape(M, in), monoid_finish_tape(M, in, out.dtype),
+                   M.identity(in)};
   const size_t es = dtype_size(in), os = dtype_size(out.dtype);
   const char* xp = static_cast<const char*>(x.data);
   char* yp = static_cast<char*>(out.data);
-  const char sc[2] = {0, 0};
   uint32_t flags = 0;
-  if (inner > 1) {  // lanes over the inner positions, in blocks
-    const int64_t blk = 4096, nb = (inner + blk - 1) / blk;
-    std::vector<uint32_t> fl((size_t)(outer * nb), 0);
-    parallel_for(outer * nb, 1, [&](int64_t lo, int64_t hi) {
-      std::vector<double> acc((size_t)blk);
-      for (int64_t task = lo; task < hi; ++task) {
-        int64_t o = task / nb, i0 = (task % nb) * blk, m = std::min(blk, inner - i0);
-        std::fill(acc.begin(), acc.begin() + m, M.identity(in));
-        for (int64_t t = 0; t < len; ++t) {
-          int64_t at = i0 + inner * (t + len * o);
-          const void* ins[2] = {acc.data(), xp + at * es};
-          tape_run(*step, ins, sc, acc.data(), m, &fl[task]);
-          const void* fin_in[1] = {acc.data()};
-          tape_run(*fin, fin_in, sc, yp + at * os, m, &fl[task]);
-        }
-      }
-    }, std::max<int64_t>(2, kParallelMin / std::max<int64_t>(1, std::min(inner, blk) * len)));
-    for (auto f : fl) flags |= f;
-  } else {  // lanes over the outer positions (strided: gathered into blocks)
-    const int64_t blk = kTapeBlock;
-    std::vector<double> acc((size_t)blk);
-    std::vector<char> xs((size_t)blk * es), ys((size_t)blk * os);
-    for (int64_t o0 = 0; o0 < outer; o0 += blk) {
-      int64_t m = std::min(blk, outer - o0);
-      std::fill(acc.begin(), acc.begin() + m, M.identity(in));
-      for (int64_t t = 0; t < len; ++t) {
-        const char* src = xp;
-        char* dst = yp;
-        if (m > 1) {
-          for (int64_t j = 0; j < m; ++j) std::memcpy(&xs[j * es], xp + (t + len * (o0 + j)) * es, es);
-          src = xs.data();
-          dst = ys.data();
-        } else {
-          src = xp + (t + len * o0) * es;
-          dst = yp + (t + len * o0) * os;
-        }
-        const void* ins[2] = {acc.data(), src};
-        tape_run(*step, ins, sc, acc.data(), m, &flags);
-        const void* fin_in[1] = {acc.data()};
-        tape_run(*fin, fin_in, sc, dst, m, &flags);
-        if (m > 1)
-          for (int64_t j = 0; j < m; ++j) std::memcpy(yp + (t + len * (o0 + j)) * os, &ys[j * os], os);
-      }
-    }
-  }
+  if (inner > 1) cum_lanes_inner(T, xp, yp, es, os, inner, len, outer, &flags);
+  else if (outer >= 64 || len < 2 * kTapeBlock) cum_lanes_scans(T, xp, yp, es, os, len, outer, &flags);
+  else
+    for (int64_t o = 0; o < outer; ++o) cum_segments(T, xp + o * len * es, yp + o * len * os, es, os, len, &flags);
   raise_warning(flags);
+  if (out.dtype == DType::i32) {  // an integer NA stays NA along the rest of the scan
+    int32_t* y = out.as<int32_t>();
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        bool na = false;
+        for (int64_t t = 0; t < len; ++t) {
+          int32_t& v = y[i + inner * (t + len * o)];
+          if (na) v = kNAInt;
+          else na = v == kNAInt;
+        }
+      }
+  }
 }
 
 template <const Monoid* M>

@@ -137,6 +137,9 @@ void allocate(Tape& t) {
 }
 
 // ---- the basis ops on blocks ------------------------------------------------------
+// Every loop writes a block that no operand of the same instruction
+// occupies (allocate() never reuses a slot freed by the same instruction,
+// and tape_run copies out when the caller runs in place), hence __restrict.
 
 template <class F>
 inline void with_float(DType d, F f) {
@@ -210,8 +213,8 @@ template <class T> inline T const_as(double v) {
 
 #define RJ_MAP1(T, EXPR)                                        \
   {                                                             \
-    const T* xa = static_cast<const T*>(p[0]);                  \
-    T* y = static_cast<T*>(po);                                 \
+    const T* __restrict xa = static_cast<const T*>(p[0]);       \
+    T* __restrict y = static_cast<T*>(po);                      \
     for (int j = 0; j < m; ++j) {                               \
       T a = xa[j];                                              \
       y[j] = (EXPR);                                            \
@@ -219,9 +222,9 @@ template <class T> inline T const_as(double v) {
   }
 #define RJ_MAP2(T, TO, EXPR)                                    \
   {                                                             \
-    const T* xa = static_cast<const T*>(p[0]);                  \
-    const T* xb = static_cast<const T*>(p[1]);                  \
-    TO* y = static_cast<TO*>(po);                               \
+    const T* __restrict xa = static_cast<const T*>(p[0]);       \
+    const T* __restrict xb = static_cast<const T*>(p[1]);       \
+    TO* __restrict y = static_cast<TO*>(po);                    \
     for (int j = 0; j < m; ++j) {                               \
       T a = xa[j], b = xb[j];                                   \
       y[j] = (EXPR);                                            \
@@ -259,10 +262,10 @@ void exec_op(const Instr& in, void* const* p, void* po, int m) {
     case SOp::select:
       dispatch(in.dt, [&](auto z) {
         using T = decltype(z);
-        const uint8_t* c = static_cast<const uint8_t*>(p[0]);
-        const T* a = static_cast<const T*>(p[1]);
-        const T* b = static_cast<const T*>(p[2]);
-        T* y = static_cast<T*>(po);
+        const uint8_t* __restrict c = static_cast<const uint8_t*>(p[0]);
+        const T* __restrict a = static_cast<const T*>(p[1]);
+        const T* __restrict b = static_cast<const T*>(p[2]);
+        T* __restrict y = static_cast<T*>(po);
         for (int j = 0; j < m; ++j) y[j] = c[j] ? a[j] : b[j];
       });
       return;
@@ -271,8 +274,8 @@ void exec_op(const Instr& in, void* const* p, void* po, int m) {
         using TI = decltype(zi);
         dispatch(in.dt, [&](auto zo) {
           using TO = decltype(zo);
-          const TI* x = static_cast<const TI*>(p[0]);
-          TO* y = static_cast<TO*>(po);
+          const TI* __restrict x = static_cast<const TI*>(p[0]);
+          TO* __restrict y = static_cast<TO*>(po);
           for (int j = 0; j < m; ++j) y[j] = cvt<TO, TI>(x[j]);
         });
       });
@@ -280,16 +283,16 @@ void exec_op(const Instr& in, void* const* p, void* po, int m) {
     case SOp::is_nan:
       dispatch(d, [&](auto z) {
         using T = decltype(z);
-        const T* x = static_cast<const T*>(p[0]);
-        uint8_t* y = static_cast<uint8_t*>(po);
+        const T* __restrict x = static_cast<const T*>(p[0]);
+        uint8_t* __restrict y = static_cast<uint8_t*>(po);
         for (int j = 0; j < m; ++j) y[j] = x[j] != x[j];
       });
       return;
     case SOp::is_na_value:
       dispatch(d, [&](auto z) {
         using T = decltype(z);
-        const T* x = static_cast<const T*>(p[0]);
-        uint8_t* y = static_cast<uint8_t*>(po);
+        const T* __restrict x = static_cast<const T*>(p[0]);
+        uint8_t* __restrict y = static_cast<uint8_t*>(po);
         for (int j = 0; j < m; ++j) y[j] = na_value_of(x[j]);
       });
       return;
