@@ -152,12 +152,12 @@ which.max <- function(x) if (is_rj_value(x)) rj_which("argmax", x) else base::wh
 #' @export
 which.min <- function(x) if (is_rj_value(x)) rj_which("argmin", x) else base::which.min(x)
 
-#' Logical reductions and missing values of rjax arrays
+#' Logical reductions of rjax arrays
 #'
 #' `any()` and `all()` follow R's three-valued logic (`any(c(NA, TRUE))` is
 #' `TRUE`, `any(c(NA, FALSE))` is `NA`; `na.rm = TRUE` drops the `NA`s).
-#' `is.na()` is `TRUE` for `NA` and `NaN`, `is.nan()` only for `NaN`: f64
-#' and integer arrays keep R's `NA`, f32 arrays cannot tell `NA` from `NaN`.
+#' Arrays keep R's `NA`: `is.na()` is `TRUE` for `NA` and `NaN`,
+#' `is.nan()` only for `NaN` (f32 arrays cannot tell `NA` from `NaN`).
 #' @param x,... rjax arrays or R values.
 #' @param na.rm Drop missing values first?
 #' @return An `rj_array` (or a traced value) of dtype `"bool"`.
@@ -185,9 +185,8 @@ setMethod("any", "rj_value", function(x, ..., na.rm = FALSE) rj_logical_reduce("
 #' @rdname rj-logical
 #' @export
 setMethod("all", "rj_value", function(x, ..., na.rm = FALSE) rj_logical_reduce("reduce_all", c(list(x), list(...)), na.rm, TRUE))
-#' @rdname rj-logical
-#' @export
+# is.na()/is.nan() on the primitives that tell NA from NaN. These replace
+# the methods of R/ops-math.R (collated before this file), which map both to
+# is_nan; documented with the other operators there (rj-ops).
 setMethod("is.na", "rj_value", function(x) rj_ew("is_na", x))
-#' @rdname rj-logical
-#' @export
 setMethod("is.nan", "rj_value", function(x) rj_ew("is_nan", x))
