@@ -61,22 +61,20 @@ SVal comb_add(S& s, SVal a, SVal b, DType) { return s.add(a, b); }
 SVal comb_mul(S& s, SVal a, SVal b, DType) { return s.mul(a, b); }
 
 // max/min of reductions: NaN if any operand is NaN, NA if any is NA (R's
-// "NA trumps NaN" in max()/min()).
+// "NA trumps NaN" in max()/min()). The basis max/min already give the
+// second operand's NaN when it has one, else the first's; only an NA in
+// the first operand beaten by a plain NaN in the second needs fixing.
 template <bool Max>
 SVal comb_extreme(S& s, SVal a, SVal b, DType) {
-  SVal pick = s.select(Max ? s.gt(b, a) : s.lt(b, a), b, a);
-  SVal nan = s.or_(s.is_nan(a), s.is_nan(b));
-  SVal na = s.or_(s.is_na_value(a), s.is_na_value(b));
-  SVal which = s.select(na, s.na(DType::f64), s.select(s.is_nan(a), a, b));
-  return s.select(nan, which, pick);
+  SVal r = Max ? s.max(a, b) : s.min(a, b);
+  return s.select(s.and_(s.is_nan(r), s.is_na_value(a)), a, r);
 }
 
-// Running max/min (cummax/cummin): the first NaN or NA met sticks, as R.
+// Running max/min (cummax/cummin): the first NaN or NA met sticks, as R:
+// with the basis op's rule (the second operand's NaN first), that is
+// max(v, acc).
 template <bool Max>
-SVal comb_running(S& s, SVal acc, SVal v, DType) {
-  SVal pick = s.select(Max ? s.gt(v, acc) : s.lt(v, acc), v, acc);
-  return s.select(s.is_nan(acc), acc, s.select(s.is_nan(v), v, pick));
-}
+SVal comb_running(S& s, SVal acc, SVal v, DType) { return Max ? s.max(v, acc) : s.min(v, acc); }
 
 // any/all on accumulators 0, 1 or NaN (NA).
 template <bool Any>
@@ -332,12 +330,24 @@ void cum_lanes_inner(const CumTapes& T, const char* xp, char* yp, size_t es, siz
   for (auto f : fl) *flags |= f;
 }
 
-// Lanes j < n read x[first + j * stride + t] (elements of size es).
+// Strided copies between lanes and an array (elements of size es).
+template <class T>
+void copy_strided(T* dst, int64_t dstride, const T* src, int64_t sstride, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) dst[j * dstride] = src[j * sstride];
+}
+void strided(char* dst, int64_t dstride, const char* src, int64_t sstride, size_t es, int64_t n) {
+  switch (es) {
+    case 8: return copy_strided((int64_t*)dst, dstride, (const int64_t*)src, sstride, n);
+    case 4: return copy_strided((int32_t*)dst, dstride, (const int32_t*)src, sstride, n);
+    default: return copy_strided((uint8_t*)dst, dstride, (const uint8_t*)src, sstride, n);
+  }
+}
+// Lanes j < n read x[first + j * stride] / write y[first + j * stride].
 void gather_lanes(char* dst, const char* x, size_t es, int64_t n, int64_t first, int64_t stride) {
-  for (int64_t j = 0; j < n; ++j) std::memcpy(dst + j * es, x + (first + j * stride) * es, es);
+  strided(dst, 1, x + first * es, stride, es, n);
 }
 void scatter_lanes(char* y, const char* src, size_t es, int64_t n, int64_t first, int64_t stride) {
-  for (int64_t j = 0; j < n; ++j) std::memcpy(y + (first + j * stride) * es, src + j * es, es);
+  strided(y + first * es, stride, src, 1, es, n);
 }
 
 void cum_lanes_scans(const CumTapes& T, const char* xp, char* yp, size_t es, size_t os, int64_t len, int64_t outer,
