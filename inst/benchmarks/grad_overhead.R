@@ -7,7 +7,7 @@
 #     and the tracing + AD + simplification + compilation alone, timed
 #     directly (rjax:::compile_traced, median of 3).
 # Timings on a shared machine are noisy (other processes steal the cores
-# that OpenMP waits on): compare min_s as well as median_s.
+# that the thread pool waits on): compare min_s as well as median_s.
 # Not a test: run it with
 #   R_LIBS=lib Rscript inst/benchmarks/grad_overhead.R
 # It prints a table and writes a CSV to $RJAX_BENCH_OUT (default: a file in
@@ -77,4 +77,4 @@ res$n_ops <- vapply(seq_len(nrow(res)), function(i) {
 utils::write.csv(res, out, row.names = FALSE)
 print(res, digits = 3, row.names = FALSE)
 cat("CSV written to", out, "\n")
-cat(sprintf("backend: %s; threads: %s\n", getOption("rjax.backend", "interp"), Sys.getenv("OMP_NUM_THREADS", "default")))
+cat(sprintf("backend: %s; threads: %s\n", getOption("rjax.backend", "interp"), Sys.getenv("RJAX_NUM_THREADS", "default")))
