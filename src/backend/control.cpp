@@ -4,11 +4,17 @@
 // through views into their stacked buffers (no copy), the carry is the body's
 // output buffers, and each per-iteration output is copied once into its slab
 // of the stacked result.
+//
+// Every iteration polls for a user interrupt (check_interrupt: a coarse
+// clock read, the host's checker every few tens of ms), so that a long or
+// endless loop (while_loop(function(c) TRUE, ...)) stops on Ctrl-C; the
+// exception unwinds the loop and frees its buffers.
 #include "control.h"
 
 #include <cstring>
 
 #include "../prims/control.h"
+#include "../runtime/interrupt.h"
 #include "../transforms/passes.h"
 
 namespace rj {
@@ -46,7 +52,12 @@ struct ScanRunner : ControlRunner {
     std::vector<BufferPtr> ys;
     for (int j = 0; j < L.ny; ++j) ys.push_back(make_buffer(outs[L.nc + j].dtype, outs[L.nc + j].shape));
     body_in.assign(in.begin(), in.end());
+    struct Release {  // do not keep the inputs alive between calls, nor after an error
+      std::vector<BufferPtr>& v;
+      ~Release() { v.clear(); }
+    } release{body_in};
     for (int64_t t = 0; t < L.length; ++t) {
+      check_interrupt();
       int64_t idx = L.reverse ? L.length - 1 - t : t;
       for (int i = 0; i < L.nc; ++i) body_in[i] = carry[i];
       for (int j = 0; j < L.nx; ++j) {
@@ -58,7 +69,6 @@ struct ScanRunner : ControlRunner {
       for (int j = 0; j < L.ny; ++j)
         if (y_slab[j]) std::memcpy(static_cast<char*>(ys[j]->data) + idx * y_slab[j], r[L.nc + j]->data, y_slab[j]);
     }
-    body_in.clear();  // do not keep the inputs alive between calls
     carry.insert(carry.end(), ys.begin(), ys.end());
     return carry;
   }
@@ -79,6 +89,7 @@ struct WhileRunner : ControlRunner {
     cond_in.insert(cond_in.end(), in.begin() + L.nc, in.begin() + L.nc + L.ncc);
     body_in.insert(body_in.end(), in.begin() + L.nc + L.ncc, in.end());
     for (;;) {
+      check_interrupt();
       for (int i = 0; i < L.nc; ++i) cond_in[i] = carry[i];
       if (cond->run(cond_in)[0]->get(0) == 0) break;
       for (int i = 0; i < L.nc; ++i) body_in[i] = carry[i];

@@ -9,10 +9,13 @@
 #include <cstring>
 #include <limits>
 
+#include "../../runtime/interrupt.h"
+#include "../../runtime/memory.h"
 #include "../../runtime/thread_pool.h"
 #include "../../transforms/fusion.h"
 #include "../backend.h"
 #include "../control.h"
+#include "jit.h"
 #include "kernel_spec.h"
 
 namespace rj {
@@ -87,6 +90,7 @@ struct LlvmExecutable : Executable {
   std::vector<int> out_first;  // per graph output: index of its first occurrence
   BufferPtr arena;
   std::vector<std::vector<BufferPtr>> tuples;  // per node: outputs of a tuple node during a run
+  std::vector<std::shared_ptr<KernelModule>> modules;  // keep the compiled kernels alive
   std::string text;
 
   std::string describe() const override { return text; }
@@ -156,8 +160,15 @@ struct LlvmExecutable : Executable {
       else if (out_first[p] != (int)p) outs[p] = outs[out_first[p]];
       else outs[p] = make_buffer(g.type(o).dtype, g.type(o).shape);
     }
+    struct ClearTuples {  // tuple outputs are per run: never kept after it (nor after an error)
+      std::vector<std::vector<BufferPtr>>& t;
+      ~ClearTuples() {
+        for (auto& v : t) v.clear();
+      }
+    } clear_tuples{tuples};
     size_t ki = 0, li = 0;
     for (const Step& st : plan.steps) {
+      check_interrupt();  // kernels poll between their chunks too (pool_run)
       if (st.is_kernel) {
         run_kernel(kernels[ki++], inputs, outs);
         continue;
@@ -177,7 +188,6 @@ struct LlvmExecutable : Executable {
       ls.out_view->data = where(ls.node, inputs, outs);
       prim(n.prim).eval(ls.args, *ls.out_view, n.attrs);
     }
-    for (auto& t : tuples) t.clear();
     return outs;
   }
 
@@ -315,7 +325,9 @@ ExecutablePtr compile_llvm(GraphPtr g) {
   for (const FusedKernel& K : e->plan.kernels) specs.push_back(make_spec(*g, K));
   std::string code;
   bool dump = dump_requested();
-  std::vector<KernelFn> fns = compile_kernels(specs, dump ? &code : nullptr);
+  CompiledKernels compiled = compile_kernel_set(specs, dump ? &code : nullptr);
+  const std::vector<KernelFn>& fns = compiled.fns;
+  e->modules = std::move(compiled.modules);
   for (const Step& st : e->plan.steps) {
     if (st.is_kernel) {
       KernelStep ks;
