@@ -28,16 +28,21 @@
 #' `tryCatch(..., interrupt = )`). The jitted function stays usable.
 #'
 #' **Memory.** rjax arrays live in native memory, which R's garbage
-#' collector does not see. rjax counts it, and runs R's collector when it
-#' has grown past a mark: twice what survived the last such collection, and
-#' at least 256 MB above it. So unreferenced arrays are freed even in long
-#' loops that create little R garbage. Freed blocks of 64 KiB or more are
-#' kept for reuse (a compiled loop allocates the same sizes again), up to
-#' 128 MB in all; `rjax_memory(release = TRUE)` gives them back at once.
+#' collector would not see. rjax tells it: an array of 1 MB or more is
+#' counted by R as a vector of its size (an untouched placeholder that costs
+#' address space, not memory: `gc()` includes it and `mem.maxVSize()` limits
+#' it), smaller arrays are counted in batches of 64 MB, and native memory
+#' held by compiled programs is watched by a safety net that runs R's
+#' collector when native memory exceeds twice (and at least 512 MB more
+#' than) what survived the last such collection. So unreferenced arrays
+#' are freed in loops as R vectors would be. Freed blocks of 64 KiB or more
+#' are kept for reuse (a compiled loop allocates the same sizes again), up
+#' to 128 MB in all; `rjax_memory(release = TRUE)` gives them back at once.
 #' Blocks of 4 MB or more use transparent huge pages where the system
 #' allows. An array larger than the machine's memory is refused before
 #' allocation with an error of class `rjax_memory_error`. Compiled kernels
-#' are freed with the last compiled program that uses them.
+#' are freed with the last compiled program that uses them, and a compiled
+#' program holds no memory for its intermediate values between calls.
 #'
 #' rjax objects cannot be saved: after `saveRDS()`/`readRDS()`,
 #' `serialize()`, or transfer to a socket-cluster worker they have no

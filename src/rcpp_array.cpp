@@ -81,13 +81,31 @@ static void sync_threads_option() {
 
 void r_before_call() { sync_threads_option(); }
 
-// R's collector sees only the small R objects that hold native buffers, so
-// garbage rj_arrays would pile up without limit. When the native bytes in
-// use exceed the mark, collect (full GC: it is what R's API offers, tens of
-// ms) and set the next mark at twice what survives, at least kGcMinGrowth
-// above it: the garbage allowed is proportional to the live data, and the
-// cost of collections stays a fraction of the cost of the allocations.
-constexpr int64_t kGcMinGrowth = int64_t(256) << 20;
+// R's collector sees only the small R objects that hold native buffers.
+// Three mechanisms make it collect dead rj_arrays in time:
+// - An rj_array of kBallastMin bytes or more holds an uninitialised raw
+//   vector of the same size (a "ballast", never written: address space, not
+//   resident memory), as the value of the weak reference that carries its
+//   finalizer (so it is not part of the object: serialize() does not see
+//   it). R counts it in its vector heap, so R's generational collector
+//   treats the array as the large vector it is: collections run as such
+//   arrays are made, and dead ones already promoted to an older generation
+//   are found when R escalates (it does, as their ballasts fill its heap).
+//   gc() shows them; mem.maxVSize() limits them.
+// - Smaller arrays are summed instead: once kProbeBytes have been wrapped,
+//   a raw vector of that size is allocated and dropped at once (a "probe",
+//   mapped rather than taken from the malloc heap), which R counts until its
+//   next collection. Ballasts for every small array would inflate R's
+//   heap trigger and let R's own small objects spread (resident memory grew
+//   by tens of MB in a loop of 100 kB arrays); probes do not.
+// - A safety net for native memory held by other R objects (compiled
+//   programs, traced graphs): when the native bytes in use exceed a mark,
+//   run a full collection (R_gc, tens of ms) and set the next mark at twice
+//   what survives, at least kGcMinGrowth above it.
+constexpr size_t kBallastMin = size_t(1) << 20;
+constexpr int64_t kProbeBytes = int64_t(64) << 20;
+constexpr int64_t kGcMinGrowth = int64_t(512) << 20;
+static int64_t g_wrapped = 0;  // bytes wrapped into rj_arrays since the last probe
 static int64_t g_gc_mark = kGcMinGrowth;
 
 // warning(<condition of class cls, "rjax_warning", "warning">).
@@ -109,6 +127,11 @@ static void warn_classed(const char* cls, const std::string& msg) {
 
 SEXP r_after_call(SEXP res) {
   PROTECT(res);
+  if (g_wrapped >= kProbeBytes) {
+    R_xlen_t n = (R_xlen_t)g_wrapped;
+    g_wrapped = 0;
+    Rf_allocVector(RAWSXP, n);  // garbage at once: counted until R's next collection
+  }
   if (live_bytes() > g_gc_mark) {
     R_gc();
     int64_t live = live_bytes();
@@ -158,14 +181,15 @@ static void finalize(SEXP p) {
 
 // The external pointer is made (and its finalizer registered) first, empty;
 // the C++ object is attached after the last R allocation, so an R error in
-// between leaks nothing.
+// between leaks nothing. `ballast`: see kBallastMin.
 template <class T>
-static SEXP wrap_shared(std::shared_ptr<T> x, SEXP tag) {
+static SEXP wrap_shared(std::shared_ptr<T> x, SEXP tag, size_t ballast = 0) {
   auto heap = std::make_unique<std::shared_ptr<T>>(std::move(x));
   SEXP p = r_safe([&] {
     SEXP e = PROTECT(R_MakeExternalPtr(nullptr, tag, R_NilValue));
-    R_RegisterCFinalizerEx(e, finalize<T>, TRUE);
-    UNPROTECT(1);
+    SEXP val = PROTECT(ballast ? Rf_allocVector(RAWSXP, (R_xlen_t)ballast) : R_NilValue);
+    R_MakeWeakRefC(e, val, finalize<T>, TRUE);  // the finalizer, and the ballast kept while e lives
+    UNPROTECT(2);
     return e;
   });
   R_SetExternalPtrAddr(p, heap.release());
@@ -187,7 +211,12 @@ static std::shared_ptr<T> unwrap_shared(SEXP p, SEXP tag, const char* what) {
   return *static_cast<std::shared_ptr<T>*>(R_ExternalPtrAddr(p));
 }
 
-SEXP wrap_buffer(BufferPtr b) { return wrap_shared(std::move(b), tag_buffer); }
+SEXP wrap_buffer(BufferPtr b) {
+  size_t bytes = b->nbytes();
+  if (bytes >= kBallastMin) return wrap_shared(std::move(b), tag_buffer, bytes);
+  g_wrapped += (int64_t)bytes;
+  return wrap_shared(std::move(b), tag_buffer);
+}
 SEXP wrap_graph(GraphPtr g) { return wrap_shared(std::move(g), tag_graph); }
 SEXP wrap_exe(ExecutablePtr e) { return wrap_shared(std::move(e), tag_exe); }
 BufferPtr get_buffer(SEXP p) { return unwrap_shared<Buffer>(p, tag_buffer, "rj_array"); }

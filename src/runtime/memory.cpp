@@ -18,7 +18,8 @@ namespace rj {
 namespace {
 
 constexpr size_t kPoolMin = size_t(1) << 16;  // smaller blocks go straight back to malloc
-constexpr size_t kMapMin = size_t(1) << 20;   // mmap from here on
+constexpr size_t kMapMin = kPoolMin;            // mmap from here on: freeing really gives memory back, and
+                                               // no malloc heap is fragmented by large blocks
 constexpr size_t kHugeMin = size_t(4) << 20;  // huge-page aligned from here on
 constexpr size_t kHuge = size_t(2) << 20;
 

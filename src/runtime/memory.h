@@ -3,7 +3,7 @@
 // collector (R sees only the small R objects that hold native buffers, so it
 // would otherwise never collect them under native memory pressure).
 //
-// - Blocks are 64-byte aligned. Blocks of 1 MiB or more are mapped directly
+// - Blocks are 64-byte aligned. Blocks of 64 KiB or more are mapped directly
 //   (mmap), so that freeing them returns the memory to the system; those of
 //   4 MiB or more are aligned to 2 MiB and advised as transparent huge pages
 //   (one page fault per 2 MiB instead of per 4 KiB, where the kernel allows).

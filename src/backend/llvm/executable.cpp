@@ -88,6 +88,10 @@ struct LlvmExecutable : Executable {
   std::vector<KernelStep> kernels;
   std::vector<LibStep> libs;
   std::vector<int> out_first;  // per graph output: index of its first occurrence
+  // The arena exists only during a run: an idle compiled program holds no
+  // memory for its intermediates (the block pool hands the same block back
+  // to the next run, up to its cap).
+  int64_t arena_bytes = 0;
   BufferPtr arena;
   std::vector<std::vector<BufferPtr>> tuples;  // per node: outputs of a tuple node during a run
   std::vector<std::shared_ptr<KernelModule>> modules;  // keep the compiled kernels alive
@@ -160,12 +164,14 @@ struct LlvmExecutable : Executable {
       else if (out_first[p] != (int)p) outs[p] = outs[out_first[p]];
       else outs[p] = make_buffer(g.type(o).dtype, g.type(o).shape);
     }
-    struct ClearTuples {  // tuple outputs are per run: never kept after it (nor after an error)
-      std::vector<std::vector<BufferPtr>>& t;
-      ~ClearTuples() {
-        for (auto& v : t) v.clear();
+    arena = make_buffer(DType::b8, {arena_bytes});
+    struct EndRun {  // the arena and tuple outputs are per run: never kept after it (nor after an error)
+      LlvmExecutable& e;
+      ~EndRun() {
+        for (auto& v : e.tuples) v.clear();
+        e.arena.reset();
       }
-    } clear_tuples{tuples};
+    } end_run{*this};
     size_t ki = 0, li = 0;
     for (const Step& st : plan.steps) {
       check_interrupt();  // kernels poll between their chunks too (pool_run)
@@ -283,7 +289,7 @@ void plan_memory(LlvmExecutable& e) {
         last[v] = -2;  // freed once even if read twice by this step
       }
   }
-  e.arena = make_buffer(DType::b8, {top});
+  e.arena_bytes = top;
 }
 
 void plan_kernel(KernelStep& ks) {
