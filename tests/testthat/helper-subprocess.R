@@ -10,7 +10,7 @@
 run_rscript <- function(code, env = character(), timeout = 60, ulimit_v = NULL) {
   script <- tempfile(fileext = ".R")
   on.exit(unlink(script), add = TRUE)
-  writeLines(c(sprintf(".libPaths(%s)", paste(deparse(.libPaths()), collapse = "")), code), script)
+  writeLines(c(child_prelude(), code), script)
   rscript <- file.path(R.home("bin"), "Rscript")
   cmd <- paste(shQuote(rscript), "--vanilla", shQuote(script))
   if (!is.null(ulimit_v)) cmd <- paste0("ulimit -v ", as.integer(ulimit_v), " && exec ", cmd)
@@ -22,6 +22,21 @@ run_rscript <- function(code, env = character(), timeout = 60, ulimit_v = NULL) 
                        error_on_status = FALSE, cleanup_tree = TRUE)
   list(status = res$status, stdout = res$stdout, stderr = res$stderr, timeout = isTRUE(res$timeout),
        crashed = !isTRUE(res$timeout) && !identical(res$status, 0L))
+}
+
+# The first lines of every child script: the tests' library paths, and
+# report(name, ...), which prints "RESULT name values" for child_results().
+child_prelude <- function() {
+  c(sprintf(".libPaths(%s)", paste(deparse(.libPaths()), collapse = "")),
+    "report <- function(name, ...) cat('RESULT', name, paste(c(...), collapse = ' '), '\\n')")
+}
+
+# Runs a child script that must end normally; returns its reported results
+# (trimmed strings by name).
+run_child <- function(code, ...) {
+  res <- run_rscript(code, ...)
+  testthat::expect_false(res$crashed || res$timeout, label = paste("the child R process ends normally:", res$stderr))
+  vapply(child_results(res$stdout), trimws, "")
 }
 
 # The lines a child printed after a given tag ("RESULT name value").

@@ -17,13 +17,13 @@ interrupt_child <- function(scenarios, timeout_each = 30) {
     "}",
     scenarios,
     "invisible(gc())",
-    "cat('RESULT live_after', rjax_memory()$live - live0, '\\n')",
+    "report('live_after', rjax_memory()$live - live0)",
     "g <- jit(function(x) fori_loop(1L, 10L, function(i, c) c + i, x))",
-    "cat('RESULT usable', as.vector(g(0)) == 55, '\\n')",
-    "cat('RESULT done TRUE\\n')")
+    "report('usable', as.vector(g(0)) == 55)",
+    "report('done', TRUE)")
   script <- tempfile(fileext = ".R")
   on.exit(unlink(script), add = TRUE)
-  writeLines(c(sprintf(".libPaths(%s)", paste(deparse(.libPaths()), collapse = "")), code), script)
+  writeLines(c(child_prelude(), code), script)
   p <- processx::process$new(file.path(R.home("bin"), "Rscript"), c("--vanilla", script),
                              stdout = "|", stderr = "|", cleanup = TRUE, cleanup_tree = TRUE)
   on.exit(if (p$is_alive()) p$kill(), add = TRUE)
@@ -46,7 +46,7 @@ interrupt_child <- function(scenarios, timeout_each = 30) {
   }
   hung <- p$is_alive()
   if (hung) p$kill()
-  list(caught = caught, results = child_results(paste(out, collapse = "\n")), hung = hung,
+  list(caught = caught, results = vapply(child_results(paste(out, collapse = "\n")), trimws, ""), hung = hung,
        status = p$get_exit_status(), stderr = paste(p$read_all_error_lines(), collapse = "\n"))
 }
 
@@ -81,7 +81,7 @@ test_that("SIGINT stops endless and long compiled loops with R's interrupt condi
     expect_identical(cg[[3]], "interrupted", label = paste("scenario", cg[[2]], "stopped by the interrupt"))
     expect_identical(cg[[4]], "interrupt", label = paste("scenario", cg[[2]], "condition class"))
   }
-  expect_equal(trimws(res$results[["usable"]]), "TRUE")
+  expect_equal(res$results[["usable"]], "TRUE")
   expect_lt(abs(as.numeric(res$results[["live_after"]])), 2^20)  # nothing left held
   expect_equal(res$status, 0L)
 })
@@ -99,11 +99,11 @@ test_that("SIGINT stops a single long kernel between its chunks (one thread and 
     "options(rjax.threads = 2)",
     "full2 <- system.time(h(x))[['elapsed']]",
     "step(2, h(x))",
-    "cat('RESULT full', full1, full2, '\\n')")
+    "report('full', full1, full2)")
   res <- interrupt_child(scenarios)
   expect_false(res$hung, label = paste("no hang; stderr:", res$stderr))
   expect_equal(length(res$caught), 2L, label = paste("interrupts caught; stderr:", res$stderr))
-  full <- as.numeric(strsplit(trimws(res$results[["full"]]), " ")[[1L]])
+  full <- as.numeric(strsplit(res$results[["full"]], " ")[[1L]])
   for (k in seq_along(res$caught)) {
     cg <- res$caught[[k]]
     expect_identical(cg[[3]], "interrupted", label = paste("kernel run", k))

@@ -24,12 +24,10 @@ test_that("10,000 jit calls, grads and eager ops keep RSS and native memory flat
     # first; a leak shows as growth from round to round
     "r <- n <- numeric(5)",
     "for (k in 1:5) { work(2000); settle(); r[k] <- rss(); n[k] <- rjax_memory()$live }",
-    "cat('RESULT rss', max(r[2:5]) - r[1], '\\n')",
-    "cat('RESULT rss_all', paste(round(r, 1), collapse = ','), '\\n')",
-    "cat('RESULT native', max(abs(n - n[1])), '\\n')")
-  res <- run_rscript(code, timeout = 300)
-  expect_false(res$crashed || res$timeout, label = paste("ends normally:", res$stderr))
-  out <- child_results(res$stdout)
+    "report('rss', max(r[2:5]) - r[1])",
+    "report('rss_all', paste(round(r, 1), collapse = ','))",
+    "report('native', max(abs(n - n[1])))")
+  out <- run_child(code, timeout = 300)
   expect_lt(as.numeric(out[["rss"]]), 6, label = paste("RSS growth (MB) over 8,000 iterations; RSS per round:", out[["rss_all"]]))
   expect_lt(abs(as.numeric(out[["native"]])), 2^16)
 })
@@ -49,15 +47,13 @@ test_that("an R allocation failure inside a .Call frees the native buffers it he
     "}",
     "mem.maxVSize(Inf)",
     "invisible(gc()); n1 <- rjax_memory()$live",
-    "cat('RESULT errors', errs, '\\n')",
-    "cat('RESULT leaked', n1 - n0, '\\n')",
-    "cat('RESULT works', isTRUE(all.equal(as.vector(f(x))[1:3], 2 * as.vector(x)[1:3])), '\\n')")
-  res <- run_rscript(code, timeout = 120)
-  expect_false(res$crashed || res$timeout, label = paste("ends normally:", res$stderr))
-  out <- child_results(res$stdout)
+    "report('errors', errs)",
+    "report('leaked', n1 - n0)",
+    "report('works', isTRUE(all.equal(as.vector(f(x))[1:3], 2 * as.vector(x)[1:3])))")
+  out <- run_child(code, timeout = 120)
   expect_gte(as.integer(out[["errors"]]), 5)  # R refuses the copies (one of the two can fit once)
   expect_lt(abs(as.numeric(out[["leaked"]])), 2^20)
-  expect_equal(trimws(out[["works"]]), "TRUE")
+  expect_equal(out[["works"]], "TRUE")
 })
 
 test_that("R's collector runs on native memory pressure: a loop of large outputs stays bounded", {
@@ -67,13 +63,11 @@ test_that("R's collector runs on native memory pressure: a loop of large outputs
     "f <- jit(function(x) list(x * 2, x + 1, exp(x)))",  # 24 MB of outputs per call
     "for (i in 1:300) r <- f(x)",  # 7 GB if nothing were collected
     "m <- rjax_memory()",
-    "cat('RESULT peak', m$peak / 2^20, '\\n')",
-    "cat('RESULT kept', m$kept / 2^20, m$kept_max / 2^20, '\\n')")
-  res <- run_rscript(code, timeout = 120)
-  expect_false(res$crashed || res$timeout, label = paste("ends normally:", res$stderr))
-  out <- child_results(res$stdout)
+    "report('peak', m$peak / 2^20)",
+    "report('kept', m$kept / 2^20, m$kept_max / 2^20)")
+  out <- run_child(code, timeout = 120)
   expect_lt(as.numeric(out[["peak"]]), 700)
-  kept <- as.numeric(strsplit(trimws(out[["kept"]]), " ")[[1L]])
+  kept <- as.numeric(strsplit(out[["kept"]], " ")[[1L]])
   expect_lte(kept[[1]], kept[[2]])
 })
 
@@ -107,14 +101,12 @@ test_that("impossible allocations are classed errors before anything is allocate
   code <- c(
     "suppressPackageStartupMessages(library(rjax))",
     "cls <- function(expr) tryCatch({ force(expr); 'value' }, error = function(e) class(e)[1])",
-    "cat('RESULT broadcast', cls(rj_array(0) + matrix(rj_array(0), 1e6, 1e6)), '\\n')",
-    "cat('RESULT outer', cls(jit(function(x) outer(x, x))(as.numeric(1:1e6))), '\\n')",
-    "cat('RESULT overflow', cls(jit(function(x) outer(outer(x, x), outer(x, x)))(as.numeric(1:1e5))), '\\n')",
-    "cat('RESULT eager_outer', cls(outer(rj_array(as.numeric(1:1e6)), rj_array(as.numeric(1:1e6)))), '\\n')",
-    "cat('RESULT alive', as.vector(rj_array(2) * 3), '\\n')")
-  res <- run_rscript(code, timeout = 60)
-  expect_false(res$crashed || res$timeout, label = paste("ends normally:", res$stderr))
-  out <- vapply(child_results(res$stdout), trimws, "")
+    "report('broadcast', cls(rj_array(0) + matrix(rj_array(0), 1e6, 1e6)))",
+    "report('outer', cls(jit(function(x) outer(x, x))(as.numeric(1:1e6))))",
+    "report('overflow', cls(jit(function(x) outer(outer(x, x), outer(x, x)))(as.numeric(1:1e5))))",
+    "report('eager_outer', cls(outer(rj_array(as.numeric(1:1e6)), rj_array(as.numeric(1:1e6)))))",
+    "report('alive', as.vector(rj_array(2) * 3))")
+  out <- run_child(code, timeout = 60)
   expect_equal(out[["outer"]], "rjax_memory_error")
   expect_true(out[["overflow"]] %in% c("rjax_memory_error", "rjax_shape_error"))
   expect_equal(out[["eager_outer"]], "rjax_memory_error")

@@ -52,19 +52,17 @@ test_that("RJAX_NUM_THREADS sets the default; bad values warn and fall back", {
             "n <- withCallingHandlers(rjax_threads(), warning = function(x) { w <<- class(x)[1]; invokeRestart('muffleWarning') })",
             "f <- jit(function(x) sum(exp(x)))",
             "x <- seq(0, 1, length.out = 3e5)",
-            "cat('RESULT threads', n, '\\n')",
-            "cat('RESULT warning', if (length(w)) w else 'none', '\\n')",
-            "cat('RESULT ok', isTRUE(all.equal(as.vector(f(x)), sum(exp(x)))), '\\n')")
+            "report('threads', n)",
+            "report('warning', if (length(w)) w else 'none')",
+            "report('ok', isTRUE(all.equal(as.vector(f(x)), sum(exp(x)))))")
   for (case in list(c("3", "3", "none"), c("abc", NA, "rjax_threads_warning"), c("-2", NA, "rjax_threads_warning"),
                     c("0", NA, "rjax_threads_warning"), c("1.5", NA, "rjax_threads_warning"),
                     c("1000", "256", "rjax_threads_warning"))) {
-    res <- run_rscript(code, env = c(RJAX_NUM_THREADS = case[[1]]), timeout = 60)
-    out <- child_results(res$stdout)
+    out <- run_child(code, env = c(RJAX_NUM_THREADS = case[[1]]), timeout = 60)
     label <- paste0("RJAX_NUM_THREADS=", case[[1]])
-    expect_false(res$crashed || res$timeout, label = paste(label, "ends normally:", res$stderr))
-    if (!is.na(case[[2]])) expect_equal(trimws(out[["threads"]]), case[[2]], label = label)
-    expect_equal(trimws(out[["warning"]]), case[[3]], label = label)
-    expect_equal(trimws(out[["ok"]]), "TRUE", label = label)
+    if (!is.na(case[[2]])) expect_equal(out[["threads"]], case[[2]], label = label)
+    expect_equal(out[["warning"]], case[[3]], label = label)
+    expect_equal(out[["ok"]], "TRUE", label = label)
   }
 })
 
@@ -74,25 +72,21 @@ test_that("thread creation failure (RJAX_NUM_THREADS=1000 under ulimit -v) falls
             "f <- jit(function(x) sum(exp(x) * 2))",
             "x <- seq(0, 1, length.out = 4e5)",
             "r <- withCallingHandlers(f(x), warning = function(x) { w <<- class(x)[1]; invokeRestart('muffleWarning') })",
-            "cat('RESULT warning', w, '\\n')",
-            "cat('RESULT threads', rjax_threads(), '\\n')",
-            "cat('RESULT ok', isTRUE(all.equal(as.vector(r), sum(exp(x) * 2))), '\\n')")
-  res <- run_rscript(code, env = c(RJAX_NUM_THREADS = "1000"), timeout = 60, ulimit_v = 1500000)
-  expect_false(res$crashed || res$timeout, label = paste("ends normally:", res$stderr))
-  out <- child_results(res$stdout)
-  expect_equal(trimws(out[["warning"]]), "rjax_threads_warning")
+            "report('warning', w)",
+            "report('threads', rjax_threads())",
+            "report('ok', isTRUE(all.equal(as.vector(r), sum(exp(x) * 2))))")
+  out <- run_child(code, env = c(RJAX_NUM_THREADS = "1000"), timeout = 60, ulimit_v = 1500000)
+  expect_equal(out[["warning"]], "rjax_threads_warning")
   expect_lte(as.integer(out[["threads"]]), 256)
-  expect_equal(trimws(out[["ok"]]), "TRUE")
+  expect_equal(out[["ok"]], "TRUE")
 })
 
 test_that("OMP_NUM_THREADS=1000 under ulimit -v does not end R", {
   if (has_libgomp()) skip("pending core: OpenMP still linked (libgomp exits R when it cannot create threads)")
   code <- c("suppressPackageStartupMessages(library(rjax))",
             "x <- rj_array(seq(0, 1, length.out = 4e5))",
-            "cat('RESULT ok', isTRUE(all.equal(as.vector(sum(exp(x) %*% t(exp(x[1:3])))), sum(exp(as.vector(x))) * sum(exp(as.vector(x)[1:3])))), '\\n')")
-  res <- run_rscript(code, env = c(OMP_NUM_THREADS = "1000"), timeout = 60, ulimit_v = 1500000)
-  expect_false(res$crashed || res$timeout, label = paste("ends normally:", res$stderr))
-  expect_equal(trimws(child_results(res$stdout)[["ok"]]), "TRUE")
+            "report('ok', isTRUE(all.equal(as.vector(sum(exp(x) %*% t(exp(x[1:3])))), sum(exp(as.vector(x))) * sum(exp(as.vector(x)[1:3])))))")
+  expect_equal(run_child(code, env = c(OMP_NUM_THREADS = "1000"), timeout = 60, ulimit_v = 1500000)[["ok"]], "TRUE")
 })
 
 test_that("many back-to-back parallel jobs on more threads than cores finish (no lost wake-ups)", {
@@ -105,10 +99,8 @@ test_that("many back-to-back parallel jobs on more threads than cores finish (no
             "for (i in 1:3000) { y <- f(x); if (i %% 500 == 0) ok <- ok && isTRUE(all.equal(as.vector(g(y)), sum(x * 2 + 1))) }",
             "options(rjax.threads = 2); for (i in 1:500) y <- f(x)",
             "options(rjax.threads = 1); for (i in 1:100) y <- f(x)",
-            "cat('RESULT ok', ok, '\\n')")
-  res <- run_rscript(code, timeout = 120)
-  expect_false(res$crashed || res$timeout, label = paste("ends normally:", res$stderr))
-  expect_equal(trimws(child_results(res$stdout)[["ok"]]), "TRUE")
+            "report('ok', ok)")
+  expect_equal(run_child(code, timeout = 120)[["ok"]], "TRUE")
 })
 
 test_that("fork: mclapply children compute after the parent started the pool; the parent's pool keeps working", {
@@ -126,15 +118,13 @@ test_that("fork: mclapply children compute after the parent started the pool; th
             if (!has_libgomp()) "ok_kids <- ok_kids && all(vapply(1:4, function(i) isTRUE(all.equal(kids[[i]][2], sum(x * i))), TRUE))",
             "kid_threads <- vapply(kids, function(k) k[3], 1)",
             "two <- parallel::mclapply(1:2, function(i) { options(rjax.threads = 2); c(rjax_threads(), as.vector(f(x))) }, mc.cores = 2)",
-            "cat('RESULT kids', ok_kids, '\\n')",
-            "cat('RESULT kid_threads', paste(kid_threads, collapse = ','), '\\n')",
-            "cat('RESULT two', all(vapply(two, function(t) t[1] == 2 && isTRUE(all.equal(t[2], r0)), TRUE)), '\\n')",
-            "cat('RESULT parent', isTRUE(all.equal(as.vector(f(x)), r0)) && rjax_threads() == unname(rjax:::runtime_info()[['default_threads']]), '\\n')")
-  res <- run_rscript(code, timeout = 90)
-  expect_false(res$crashed || res$timeout, label = paste("ends normally:", res$stderr))
-  out <- child_results(res$stdout)
-  expect_equal(trimws(out[["kids"]]), "TRUE")
-  expect_equal(trimws(out[["kid_threads"]]), "1,1,1,1")
-  expect_equal(trimws(out[["two"]]), "TRUE")
-  expect_equal(trimws(out[["parent"]]), "TRUE")
+            "report('kids', ok_kids)",
+            "report('kid_threads', paste(kid_threads, collapse = ','))",
+            "report('two', all(vapply(two, function(t) t[1] == 2 && isTRUE(all.equal(t[2], r0)), TRUE)))",
+            "report('parent', isTRUE(all.equal(as.vector(f(x)), r0)) && rjax_threads() == unname(rjax:::runtime_info()[['default_threads']]))")
+  out <- run_child(code, timeout = 90)
+  expect_equal(out[["kids"]], "TRUE")
+  expect_equal(out[["kid_threads"]], "1,1,1,1")
+  expect_equal(out[["two"]], "TRUE")
+  expect_equal(out[["parent"]], "TRUE")
 })
