@@ -49,40 +49,49 @@ child_results <- function(stdout, tag = "RESULT") {
 
 # ---- batches of cases ----------------------------------------------------
 #
-# A case is list(name, expr = quote(...), expect, ...) (see fuzz_case() in
-# test-fuzz.R). run_cases() evaluates the cases in as few R processes as it
-# can: each child runs the remaining cases in order, saving each outcome to
-# its own file as soon as it is known; if the child dies or hangs, the case
-# it was running is recorded as a crash or hang and a new child resumes
-# after it. Each outcome is list(kind = "value" | "error" | "interrupt" |
-# "crash" | "hang", value, class, message, warnings).
+# A case is list(name, expr = quote(...), ref = quote(...) or NULL, ...)
+# (see fz() in test-fuzz.R). run_cases() evaluates the cases in as few R
+# processes as it can: each child runs the remaining cases in order (`ref`,
+# the base R reference, right after `expr`), saving each outcome to its own
+# file as soon as it is known; if the child dies or hangs, the case it was
+# running is recorded as a crash or hang and a new child resumes after it.
+# Each outcome is list(kind = "value" | "error" | "interrupt" | "crash" |
+# "hang", value, class, message, warnings, ref = <outcome of ref>).
 
 run_cases <- function(cases, env = character(), timeout = 60, setup = NULL) {
   dir <- tempfile("rjax-cases-")
   dir.create(dir)
   on.exit(unlink(dir, recursive = TRUE), add = TRUE)
-  saveRDS(lapply(cases, `[[`, "expr"), file.path(dir, "exprs.rds"))
+  saveRDS(lapply(cases, function(cs) list(expr = cs$expr, ref = cs$ref)), file.path(dir, "exprs.rds"))
   n <- length(cases)
   out <- vector("list", n)
   first <- 1L
   while (first <= n) {
     code <- c(
       "suppressPackageStartupMessages(library(rjax))",
-      if (!is.null(setup)) deparse(setup),
+      if (!is.null(setup)) deparse(setup, width.cutoff = 500L),
       sprintf("dir <- %s", deparse(dir)),
       "exprs <- readRDS(file.path(dir, 'exprs.rds'))",
-      "plain <- function(v) if (is_rj_array(v)) { r <- as.vector(v); if (length(dim(v)) >= 2L) dim(r) <- dim(v); r } else v",
-      sprintf("for (k in seq.int(%d, length(exprs))) {", first),
-      "  cat(k, '\\n', file = file.path(dir, 'started'), append = FALSE)",
+      "plain <- function(v) {",
+      "  if (is_rj_array(v)) { r <- as.vector(v); if (length(dim(v)) >= 2L) dim(r) <- dim(v); return(r) }",
+      "  if (is.list(v) && !is.object(v)) return(lapply(v, plain))",
+      "  if (!is.null(v) && !is.atomic(v) && !is.list(v) || is.object(v) && !is.atomic(v)) return(paste0('<', class(v)[1], '>'))",
+      "  v",
+      "}",
+      "outcome <- function(e) {",
       "  warns <- character()",
-      "  env <- new.env(parent = globalenv())",
       "  o <- withCallingHandlers(",
-      "    tryCatch(list(kind = 'value', value = plain(eval(exprs[[k]], env))),",
+      "    tryCatch(list(kind = 'value', value = plain(eval(e, new.env(parent = globalenv())))),",
       "             error = function(e) list(kind = 'error', class = class(e), message = conditionMessage(e)),",
       "             interrupt = function(e) list(kind = 'interrupt', class = class(e))),",
       "    warning = function(w) { warns <<- c(warns, paste(class(w)[1], conditionMessage(w), sep = ': ')); invokeRestart('muffleWarning') })",
       "  o$warnings <- warns",
-      "  if (o$kind == 'value' && !is.null(o$value) && !is.atomic(o$value) && !is.list(o$value)) o$value <- paste('<', class(o$value)[1], '>')",
+      "  o",
+      "}",
+      sprintf("for (k in seq.int(%d, length(exprs))) {", first),
+      "  cat(k, '\\n', file = file.path(dir, 'started'), append = FALSE)",
+      "  o <- outcome(exprs[[k]]$expr)",
+      "  if (!is.null(exprs[[k]]$ref)) o$ref <- outcome(exprs[[k]]$ref)",
       "  saveRDS(o, file.path(dir, sprintf('%04d.rds', k)))",
       "}"
     )
