@@ -410,7 +410,10 @@ Attrs attrs_from_r(SEXP l) {
     else if (nm == attr_names[1]) for (int k = 0; k < Rf_length(v); ++k) a.lists.push_back(ints(VECTOR_ELT(v, k)));
     else if (nm == attr_names[2]) a.shape = ints(v);
     else if (nm == attr_names[3]) a.dtype = dtype_from_name(str_arg(v));
-    else if (nm == attr_names[4]) a.scalar = Rf_asReal(v);
+    else if (nm == attr_names[4]) {
+      SEXP sv = r_safe([&] { return Rf_coerceVector(v, REALSXP); });  // coercion can warn (an error under warn = 2)
+      a.scalar = Rf_xlength(sv) ? REAL(sv)[0] : NA_REAL;
+    }
     else fail("internal", "unknown attribute '" + nm + "'");
   }
   return a;

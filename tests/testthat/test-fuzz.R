@@ -32,7 +32,9 @@ setup <- quote({
   f_sum <- jit(function(x) sum(x))
   f_mm <- jit(function(a, b) a %*% b)
   endless <- jit(function(x) while_loop(function(c) TRUE, function(c) c + 1, x))
-  interrupt_in <- function(seconds) system(sprintf("sleep %s; kill -INT %d", seconds, Sys.getpid()), wait = FALSE)
+  # The whole group in the background: system() ignores SIGINT while it
+  # waits for its shell, so the signal must come after it returned.
+  interrupt_in <- function(seconds) system(sprintf("(sleep %s; kill -INT %d) >/dev/null 2>&1 &", seconds, Sys.getpid()))
 })
 
 # ---- arguments of the wrong kind ---------------------------------------------
