@@ -473,6 +473,14 @@ SEXP rjc_runtime_info() {
   return R_NilValue;
 }
 
+// The thread pool's own checks (tests/testthat/test-threads.R).
+SEXP rjc_pool_selftest() {
+  RJ_TRY
+  return r_string(pool_selftest());
+  RJ_CATCH
+  return R_NilValue;
+}
+
 // Gives the block pool's kept memory back to the system.
 SEXP rjc_release_memory() {
   RJ_TRY

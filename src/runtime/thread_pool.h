@@ -63,4 +63,8 @@ int pool_default_threads();
 // created, a capped request), returned once; "" when there is none.
 std::string pool_take_notice();
 
+// Checks of the pool's contract on the current pool (pool_selftest.cpp);
+// "" when all pass, else what failed. For the tests.
+std::string pool_selftest();
+
 }  // namespace rj

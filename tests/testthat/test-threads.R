@@ -19,6 +19,15 @@ test_that("results do not depend on the number of threads", {
   expect_equal(r1[[2]], colSums(x * x))
 })
 
+test_that("the pool's contract holds (each chunk once, errors after running chunks, nested and concurrent calls inline)", {
+  old <- options(rjax.threads = NULL)
+  on.exit(options(old), add = TRUE)
+  for (n in c(1, 2, 4)) {
+    options(rjax.threads = n)
+    expect_identical(.Call(rjax:::C_rjc_pool_selftest), "", label = paste(n, "threads"))
+  }
+})
+
 test_that("options(rjax.threads) resizes the pool; NULL restores the default", {
   old <- options(rjax.threads = 3)
   on.exit(options(old), add = TRUE)
