@@ -31,6 +31,9 @@ SEXP rjc_control(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP rjc_registry();
 SEXP rjc_graph_prims(SEXP);
 SEXP rjc_rule_check(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP rjc_runtime_info(void);
+SEXP rjc_release_memory(void);
+SEXP rjc_pool_selftest(void);
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
 static const R_CallMethodDef call_methods[] = {
@@ -43,6 +46,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_graph_pass, 2),    ENTRY(rjc_custom_vjp_call, 4), ENTRY(rjc_exe_describe, 1),
     ENTRY(rjc_control, 5),       ENTRY(rjc_registry, 0),    ENTRY(rjc_graph_prims, 1),
     ENTRY(rjc_rule_check, 5),
+    ENTRY(rjc_runtime_info, 0),  ENTRY(rjc_release_memory, 0), ENTRY(rjc_pool_selftest, 0),
     {NULL, NULL, 0}};
 
 void R_init_rjax(DllInfo* dll) {

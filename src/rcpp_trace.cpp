@@ -51,7 +51,7 @@ std::vector<int> apply_op(Builder& b, const std::string& op, const std::vector<i
 
 // Results back to R: tracers when tracing, arrays when every value is known.
 SEXP results_to_r(const Ctx& c, Graph& g, const std::vector<int>& ids) {
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)ids.size()));
+  SEXP out = PROTECT(r_alloc(VECSXP, (R_xlen_t)ids.size()));
   std::vector<int> pending;
   for (size_t k = 0; k < ids.size(); ++k) {
     if (c.g) SET_VECTOR_ELT(out, k, new_tracer(c.g, c.gptr, ids[k]));
@@ -323,7 +323,7 @@ SEXP rjc_graph_vjp(SEXP gptr, SEXP wrt) {
 
 SEXP rjc_graph_print(SEXP gptr) {
   RJ_TRY
-  return Rf_mkString(print_graph(*get_graph(gptr)).c_str());
+  return r_string(print_graph(*get_graph(gptr)).c_str());
   RJ_CATCH
   return R_NilValue;
 }
@@ -331,7 +331,7 @@ SEXP rjc_graph_print(SEXP gptr) {
 SEXP rjc_graph_verify(SEXP gptr) {
   RJ_TRY
   verify(*get_graph(gptr));
-  return Rf_ScalarLogical(TRUE);
+  return r_lgl(TRUE);
   RJ_CATCH
   return R_NilValue;
 }
@@ -343,27 +343,27 @@ SEXP rjc_graph_info(SEXP gptr) {
   int param_id = prim_id("param"), const_id = prim_id("const");
   int n_ops = 0;
   for (auto& n : g->nodes) n_ops += n.prim != param_id && n.prim != const_id;
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, 5));
-  SET_VECTOR_ELT(out, 0, Rf_ScalarInteger(n_ops));
-  SET_VECTOR_ELT(out, 1, Rf_ScalarInteger((int)g->captures.size()));
-  SEXP dts = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)g->outputs.size()));
-  SEXP shs = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)g->outputs.size()));
+  SEXP out = PROTECT(r_alloc(VECSXP, 5));
+  SET_VECTOR_ELT(out, 0, r_int(n_ops));
+  SET_VECTOR_ELT(out, 1, r_int((int)g->captures.size()));
+  SEXP dts = PROTECT(r_alloc(STRSXP, (R_xlen_t)g->outputs.size()));
+  SEXP shs = PROTECT(r_alloc(VECSXP, (R_xlen_t)g->outputs.size()));
   for (size_t i = 0; i < g->outputs.size(); ++i) {
     const Type& t = g->type(g->outputs[i]);
-    SET_STRING_ELT(dts, i, Rf_mkChar(dtype_name(t.dtype)));
-    SEXP s = Rf_allocVector(INTSXP, (R_xlen_t)t.shape.size());
+    SET_STRING_ELT(dts, i, r_char(dtype_name(t.dtype)));
+    SEXP s = r_alloc(INTSXP, (R_xlen_t)t.shape.size());
     SET_VECTOR_ELT(shs, i, s);
     for (size_t k = 0; k < t.shape.size(); ++k) INTEGER(s)[k] = (int)t.shape[k];
   }
   SET_VECTOR_ELT(out, 2, dts);
   SET_VECTOR_ELT(out, 3, shs);
-  SEXP weak = Rf_allocVector(LGLSXP, (R_xlen_t)g->outputs.size());
+  SEXP weak = r_alloc(LGLSXP, (R_xlen_t)g->outputs.size());
   SET_VECTOR_ELT(out, 4, weak);
   for (size_t i = 0; i < g->outputs.size(); ++i) LOGICAL(weak)[i] = g->type(g->outputs[i]).weak;
-  SEXP nm = PROTECT(Rf_allocVector(STRSXP, 5));
+  SEXP nm = PROTECT(r_alloc(STRSXP, 5));
   const char* names[] = {"n_ops", "n_captures", "out_dtypes", "out_shapes", "out_weak"};
-  for (int i = 0; i < 5; ++i) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
-  Rf_setAttrib(out, R_NamesSymbol, nm);
+  for (int i = 0; i < 5; ++i) SET_STRING_ELT(nm, i, r_char(names[i]));
+  r_set_attrib(out, R_NamesSymbol, nm);
   UNPROTECT(4);
   return out;
   RJ_CATCH
@@ -374,7 +374,7 @@ SEXP rjc_graph_info(SEXP gptr) {
 // Whether a traced value is weakly typed (it came from plain R numbers).
 SEXP rjc_tracer_weak(SEXP tr) {
   RJ_TRY
-  return Rf_ScalarLogical(tracer_graph(tr)->type(tracer_id(tr)).weak);
+  return r_lgl(tracer_graph(tr)->type(tracer_id(tr)).weak);
   RJ_CATCH
   return R_NilValue;
 }
@@ -384,8 +384,8 @@ SEXP rjc_tracer_sources(SEXP tr) {
   GraphPtr g = tracer_graph(tr);
   auto ks = param_ancestors(*g, tracer_id(tr));
   auto ins = g->inputs();
-  SEXP out = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)ks.size()));
-  for (size_t i = 0; i < ks.size(); ++i) SET_STRING_ELT(out, i, Rf_mkChar(g->nodes[ins[ks[i]]].label.c_str()));
+  SEXP out = PROTECT(r_alloc(STRSXP, (R_xlen_t)ks.size()));
+  for (size_t i = 0; i < ks.size(); ++i) SET_STRING_ELT(out, i, r_char(g->nodes[ins[ks[i]]].label.c_str()));
   UNPROTECT(1);
   return out;
   RJ_CATCH
@@ -411,7 +411,7 @@ static SEXP graph_call_impl(SEXP gptr, SEXP args, SEXP backend) {
     // Optimised first: the graph may hold nodes only the simplifier removes
     // (custom_vjp_call, stop_gradient).
     auto res = compile(optimize(*sub), str_arg(backend))->run(in);
-    SEXP out = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)res.size()));
+    SEXP out = PROTECT(r_alloc(VECSXP, (R_xlen_t)res.size()));
     for (size_t k = 0; k < res.size(); ++k) SET_VECTOR_ELT(out, k, new_array(res[k]));
     UNPROTECT(1);
     return out;
@@ -471,7 +471,7 @@ static SEXP run_impl(SEXP eptr, SEXP args) {
     }
   }
   auto res = e->run(in);
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, (R_xlen_t)res.size()));
+  SEXP out = PROTECT(r_alloc(VECSXP, (R_xlen_t)res.size()));
   for (size_t k = 0; k < res.size(); ++k) SET_VECTOR_ELT(out, k, new_array(res[k]));
   UNPROTECT(1);
   return out;
@@ -488,8 +488,8 @@ SEXP rjc_run(SEXP eptr, SEXP args) {
 SEXP rjc_exe_info(SEXP eptr) {
   RJ_TRY
   ExecutablePtr e = get_exe(eptr);
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, 2));
-  SET_VECTOR_ELT(out, 0, Rf_mkString(e->backend.c_str()));
+  SEXP out = PROTECT(r_alloc(VECSXP, 2));
+  SET_VECTOR_ELT(out, 0, r_string(e->backend.c_str()));
   SET_VECTOR_ELT(out, 1, wrap_graph(e->graph));
   UNPROTECT(1);
   return out;
@@ -501,7 +501,7 @@ SEXP rjc_exe_info(SEXP eptr) {
 SEXP rjc_exe_describe(SEXP eptr) {
   RJ_TRY
   std::string d = get_exe(eptr)->describe();
-  return Rf_mkString(d.c_str());
+  return r_string(d.c_str());
   RJ_CATCH
   return R_NilValue;
 }

@@ -4,11 +4,19 @@
 // through views into their stacked buffers (no copy), the carry is the body's
 // output buffers, and each per-iteration output is copied once into its slab
 // of the stacked result.
+//
+// Every iteration polls for a user interrupt (check_interrupt: a coarse
+// clock read, the host's checker every few tens of ms), so that a long or
+// endless loop (while_loop(function(c) TRUE, ...)) stops on Ctrl-C; the
+// exception unwinds the loop and frees its buffers.
 #include "control.h"
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "../prims/control.h"
+#include "../runtime/interrupt.h"
 #include "../transforms/passes.h"
 
 namespace rj {
@@ -46,7 +54,12 @@ struct ScanRunner : ControlRunner {
     std::vector<BufferPtr> ys;
     for (int j = 0; j < L.ny; ++j) ys.push_back(make_buffer(outs[L.nc + j].dtype, outs[L.nc + j].shape));
     body_in.assign(in.begin(), in.end());
+    struct Release {  // do not keep the inputs alive between calls, nor after an error
+      std::vector<BufferPtr>& v;
+      ~Release() { v.clear(); }
+    } release{body_in};
     for (int64_t t = 0; t < L.length; ++t) {
+      check_interrupt();
       int64_t idx = L.reverse ? L.length - 1 - t : t;
       for (int i = 0; i < L.nc; ++i) body_in[i] = carry[i];
       for (int j = 0; j < L.nx; ++j) {
@@ -58,11 +71,20 @@ struct ScanRunner : ControlRunner {
       for (int j = 0; j < L.ny; ++j)
         if (y_slab[j]) std::memcpy(static_cast<char*>(ys[j]->data) + idx * y_slab[j], r[L.nc + j]->data, y_slab[j]);
     }
-    body_in.clear();  // do not keep the inputs alive between calls
     carry.insert(carry.end(), ys.begin(), ys.end());
     return carry;
   }
 };
+
+// The truth value of a loop or branch predicate; NA (or NaN) is an error, as
+// R's `if (NA)` and `while (NA)` are.
+bool predicate(const Buffer& b, const char* what) {
+  bool na = b.dtype == DType::b8 ? b.as<uint8_t>()[0] == kNABool
+            : b.dtype == DType::i32 ? b.as<int32_t>()[0] == std::numeric_limits<int32_t>::min()
+                                    : std::isnan(b.get(0));
+  if (na) fail("na", std::string("missing value where TRUE/FALSE needed: the ") + what + " is NA");
+  return b.get(0) != 0;
+}
 
 struct WhileRunner : ControlRunner {
   WhileLayout L;
@@ -79,8 +101,9 @@ struct WhileRunner : ControlRunner {
     cond_in.insert(cond_in.end(), in.begin() + L.nc, in.begin() + L.nc + L.ncc);
     body_in.insert(body_in.end(), in.begin() + L.nc + L.ncc, in.end());
     for (;;) {
+      check_interrupt();
       for (int i = 0; i < L.nc; ++i) cond_in[i] = carry[i];
-      if (cond->run(cond_in)[0]->get(0) == 0) break;
+      if (!predicate(*cond->run(cond_in)[0], "condition of while_loop()")) break;
       for (int i = 0; i < L.nc; ++i) body_in[i] = carry[i];
       std::vector<BufferPtr> r = body->run(body_in);
       for (int i = 0; i < L.nc; ++i) carry[i] = std::move(r[i]);
@@ -99,7 +122,7 @@ struct CondRunner : ControlRunner {
   }
 
   std::vector<BufferPtr> run(const std::vector<BufferPtr>& in) override {
-    bool p = in[0]->get(0) != 0;
+    bool p = predicate(*in[0], "predicate of cond()");
     std::vector<BufferPtr> args(in.begin() + 1, in.begin() + 1 + L.no);
     auto from = in.begin() + 1 + L.no + (p ? 0 : L.nt);
     args.insert(args.end(), from, from + (p ? L.nt : L.nf));

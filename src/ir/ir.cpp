@@ -1,6 +1,8 @@
 // Core IR: types, buffers, the primitive registry, graphs and the builder.
 #include "ir.h"
 
+#include "../runtime/memory.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cmath>
@@ -46,7 +48,9 @@ size_t dtype_size(DType d) {
 
 int64_t shape_size(const Shape& s) {
   int64_t n = 1;
-  for (auto d : s) n *= d;
+  for (auto d : s)
+    if (__builtin_mul_overflow(n, d, &n))
+      fail("memory", "an array of shape [" + shape_str(s) + "] has more elements than any machine can hold");
   return n;
 }
 
@@ -62,63 +66,26 @@ void fail(const std::string& kind, const std::string& msg) { throw Error(kind, m
 
 // ---- buffers ---------------------------------------------------------------
 
-// Large buffers are recycled: a compiled loop allocates the same sizes every
-// iteration, and fresh large allocations come from mmap, so each would pay
-// for page faults and zeroing again. Freed blocks of >= 64 KiB are kept (up
-// to 512 MiB in all) and handed out again for the same size.
-namespace {
-struct BlockPool {
-  std::mutex mu;
-  std::unordered_multimap<size_t, void*> free_blocks;
-  size_t bytes = 0;
-};
-BlockPool& block_pool() {
-  static BlockPool* p = new BlockPool;  // never destroyed: buffers may outlive static destruction
-  return *p;
-}
-constexpr size_t kPoolMin = size_t(1) << 16, kPoolMax = size_t(512) << 20;
-
-size_t rounded_bytes(size_t n) { return ((n + 63) / 64) * 64; }
-
-void* alloc_block(size_t rounded) {
-  if (rounded >= kPoolMin) {
-    BlockPool& p = block_pool();
-    std::lock_guard<std::mutex> lk(p.mu);
-    auto it = p.free_blocks.find(rounded);
-    if (it != p.free_blocks.end()) {
-      void* b = it->second;
-      p.free_blocks.erase(it);
-      p.bytes -= rounded;
-      return b;
-    }
-  }
-  return rounded ? std::aligned_alloc(64, rounded) : nullptr;
-}
-
-void free_block(void* b, size_t rounded) {
-  if (!b) return;
-  if (rounded >= kPoolMin) {
-    BlockPool& p = block_pool();
-    std::lock_guard<std::mutex> lk(p.mu);
-    if (p.bytes + rounded <= kPoolMax) {
-      p.free_blocks.emplace(rounded, b);
-      p.bytes += rounded;
-      return;
-    }
-  }
-  std::free(b);
-}
-}  // namespace
-
+// Memory comes from the runtime's allocator (src/runtime/memory.h: reuse of
+// large blocks, huge pages, the live-byte count R's collector is told about).
 Buffer::Buffer(DType d, Shape s) : dtype(d), shape(std::move(s)) {
-  for (auto e : shape)
+  double bytes = (double)dtype_size(d);
+  for (auto e : shape) {
     if (e < 0) fail("shape", "negative dimension in shape [" + shape_str(shape) + "]");
+    bytes *= (double)e;
+  }
+  int64_t m = machine_bytes();
+  if (bytes > 9e18 || (m > 0 && bytes > (double)m))  // checked before size() could overflow
+    fail("memory", "cannot allocate " + human_bytes(bytes) + " for an array " + Type{d, shape}.str() +
+                       ": this machine has " + human_bytes((double)m) + " of memory. Use smaller arrays (or f32, half the size of f64)");
   size_t n = nbytes();
-  data = alloc_block(rounded_bytes(n));
-  if (n && !data) fail("memory", "cannot allocate " + std::to_string(n) + " bytes");
+  data = alloc_block(n);
+  if (n && !data)
+    fail("memory", "cannot allocate " + human_bytes((double)n) + " for an array " + Type{d, shape}.str() +
+                       ": the system refused (a memory limit such as ulimit -v, or no free memory)");
 }
 
-Buffer::~Buffer() { free_block(data, rounded_bytes(nbytes())); }
+Buffer::~Buffer() { free_block(data, nbytes()); }  // views set data to nullptr first
 
 double Buffer::get(int64_t i) const {
   switch (dtype) {

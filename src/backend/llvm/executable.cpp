@@ -11,11 +11,14 @@
 
 #include "../../ir/scalar.h"
 #include "../../runtime/status.h"
+#include "../../runtime/interrupt.h"
+#include "../../runtime/memory.h"
 #include "../../runtime/thread_pool.h"
 #include "../../transforms/fusion.h"
 #include "../backend.h"
 #include "../control.h"
 #include "../interp/tape.h"
+#include "jit.h"
 #include "kernel_spec.h"
 
 namespace rj {
@@ -69,8 +72,13 @@ struct LlvmExecutable : Executable {
   std::vector<KernelStep> kernels;
   std::vector<LibStep> libs;
   std::vector<int> out_first;  // per graph output: index of its first occurrence
+  // The arena exists only during a run: an idle compiled program holds no
+  // memory for its intermediates (the block pool hands the same block back
+  // to the next run, up to its cap).
+  int64_t arena_bytes = 0;
   BufferPtr arena;
   std::vector<std::vector<BufferPtr>> tuples;  // per node: outputs of a tuple node during a run
+  std::vector<std::shared_ptr<KernelModule>> modules;  // keep the compiled kernels alive
   std::string text;
 
   std::string describe() const override { return text; }
@@ -145,8 +153,17 @@ struct LlvmExecutable : Executable {
       else if (out_first[p] != (int)p) outs[p] = outs[out_first[p]];
       else outs[p] = make_buffer(g.type(o).dtype, g.type(o).shape);
     }
+    arena = make_buffer(DType::b8, {arena_bytes});
+    struct EndRun {  // the arena and tuple outputs are per run: never kept after it (nor after an error)
+      LlvmExecutable& e;
+      ~EndRun() {
+        for (auto& v : e.tuples) v.clear();
+        e.arena.reset();
+      }
+    } end_run{*this};
     size_t ki = 0, li = 0;
     for (const Step& st : plan.steps) {
+      check_interrupt();  // kernels poll between their chunks too (pool_run)
       if (st.is_kernel) {
         run_kernel(kernels[ki++], inputs, outs);
         continue;
@@ -166,7 +183,6 @@ struct LlvmExecutable : Executable {
       ls.out_view->data = where(ls.node, inputs, outs);
       eval_prim(prim(n.prim), ls.args, *ls.out_view, n.attrs);
     }
-    for (auto& t : tuples) t.clear();
     return outs;
   }
 
@@ -262,7 +278,7 @@ void plan_memory(LlvmExecutable& e) {
         last[v] = -2;  // freed once even if read twice by this step
       }
   }
-  e.arena = make_buffer(DType::b8, {top});
+  e.arena_bytes = top;
 }
 
 void plan_kernel(KernelStep& ks) {
@@ -316,7 +332,9 @@ ExecutablePtr compile_llvm(GraphPtr g) {
   for (const FusedKernel& K : e->plan.kernels) specs.push_back(make_spec(*g, K));
   std::string code;
   bool dump = dump_requested();
-  std::vector<KernelFn> fns = compile_kernels(specs, dump ? &code : nullptr);
+  CompiledKernels compiled = compile_kernel_set(specs, dump ? &code : nullptr);
+  const std::vector<KernelFn>& fns = compiled.fns;
+  e->modules = std::move(compiled.modules);
   for (const Step& st : e->plan.steps) {
     if (st.is_kernel) {
       KernelStep ks;

@@ -1,6 +1,8 @@
 // The LLVM session: one ORC LLJIT for the process, the host target machine,
 // the O3 pipeline, and the compile cache of kernels keyed by their
-// structural description (KernelSpec::key()).
+// structural description (KernelSpec::key()). Each compiled batch of kernels
+// is a module with its own resource tracker, removed from the JIT when the
+// last executable using it is gone (see jit.h).
 #include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
@@ -18,6 +20,7 @@
 #include "../../ir/scalar.h"
 #include "../../runtime/status.h"
 #include "codegen.h"
+#include "jit.h"
 #include "kernel_spec.h"
 
 namespace rj {
@@ -35,12 +38,18 @@ T check(llvm::Expected<T> v, const char* what) {
   return std::move(*v);
 }
 
+struct CacheEntry {
+  KernelFn fn = nullptr;
+  std::weak_ptr<KernelModule> module;
+};
+
 struct Session {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::unique_ptr<llvm::TargetMachine> tm;
   TargetDesc target;
-  std::unordered_map<std::string, KernelFn> cache;
-  int counter = 0;
+  std::unordered_map<std::string, CacheEntry> cache;
+  int64_t counter = 0;
+  int64_t live_modules = 0;
 
   Session() {
     llvm::InitializeNativeTarget();
@@ -106,24 +115,57 @@ Session& session() {
   return *s;
 }
 
-std::mutex& session_mutex() {
-  static std::mutex m;
-  return m;
+// Recursive: a module can be released (its destructor takes the lock) while
+// compile_kernel_set() holds it, when an error unwinds a half-built result.
+std::recursive_mutex& session_mutex() {
+  static std::recursive_mutex* m = new std::recursive_mutex;  // never destroyed, as the session
+  return *m;
 }
 
 }  // namespace
 
+struct KernelModule {
+  llvm::orc::ResourceTrackerSP tracker;
+  std::vector<std::string> keys;  // its kernels in the compile cache
+
+  ~KernelModule() {
+    std::lock_guard<std::recursive_mutex> lk(session_mutex());
+    Session& s = session();
+    for (const std::string& k : keys) {
+      auto it = s.cache.find(k);
+      if (it != s.cache.end() && it->second.module.expired()) s.cache.erase(it);
+    }
+    if (tracker)
+      if (auto err = tracker->remove()) take(std::move(err));  // nothing to do about a failure here
+    --s.live_modules;
+  }
+};
+
+JitStats llvm_jit_stats() {
+  std::lock_guard<std::recursive_mutex> lk(session_mutex());
+  JitStats st;
+  st.modules = session().live_modules;
+  st.kernels = (int64_t)session().cache.size();
+  return st;
+}
+
 std::string llvm_host_description() {
-  std::lock_guard<std::mutex> lk(session_mutex());
+  std::lock_guard<std::recursive_mutex> lk(session_mutex());
   Session& s = session();
   return s.target.cpu + " " + s.target.features;
 }
 
-std::vector<KernelFn> compile_kernels(const std::vector<KernelSpec>& specs, std::string* dump) {
-  std::lock_guard<std::mutex> lk(session_mutex());
+CompiledKernels compile_kernel_set(const std::vector<KernelSpec>& specs, std::string* dump) {
+  std::lock_guard<std::recursive_mutex> lk(session_mutex());
   Session& s = session();
-  std::vector<KernelFn> out(specs.size(), nullptr);
+  CompiledKernels out;
+  out.fns.assign(specs.size(), nullptr);
   std::vector<std::string> keys(specs.size());
+  auto hold = [&](const std::shared_ptr<KernelModule>& m) {
+    for (auto& h : out.modules)
+      if (h == m) return;
+    out.modules.push_back(m);
+  };
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = std::make_unique<llvm::Module>("rjax_kernels", *ctx);
   mod->setDataLayout(s.tm->createDataLayout());
@@ -133,8 +175,12 @@ std::vector<KernelFn> compile_kernels(const std::vector<KernelSpec>& specs, std:
     keys[k] = specs[k].key();
     auto it = s.cache.find(keys[k]);
     if (it != s.cache.end()) {
-      out[k] = it->second;
-      continue;
+      if (auto m = it->second.module.lock()) {
+        out.fns[k] = it->second.fn;
+        hold(m);
+        continue;
+      }
+      s.cache.erase(it);  // its module is being released
     }
     if (fresh.count(keys[k])) continue;
     std::string name = "rj_kernel_" + std::to_string(s.counter++);
@@ -149,19 +195,34 @@ std::vector<KernelFn> compile_kernels(const std::vector<KernelSpec>& specs, std:
     mod->print(os, nullptr);
     *dump += "; ---- LLVM IR (optimised) ----\n" + os.str() + "\n; ---- assembly ----\n" + s.assembly(*mod);
   }
-  if (auto err = s.jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
+  auto km = std::make_shared<KernelModule>();
+  km->tracker = s.jit->getMainJITDylib().createResourceTracker();
+  ++s.live_modules;
+  if (auto err = s.jit->addIRModule(km->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
     fail("backend", "llvm backend: adding a module: " + take(std::move(err)));
   for (auto& kv : fresh) {
     auto addr = check(s.jit->lookup(kv.second), "looking up a kernel");
 #if LLVM_VERSION_MAJOR >= 15
-    s.cache[kv.first] = addr.toPtr<KernelFn>();
+    KernelFn fn = addr.toPtr<KernelFn>();
 #else
-    s.cache[kv.first] = (KernelFn)addr.getAddress();
+    KernelFn fn = (KernelFn)addr.getAddress();
 #endif
+    s.cache[kv.first] = CacheEntry{fn, km};
+    km->keys.push_back(kv.first);
   }
+  hold(km);
   for (size_t k = 0; k < specs.size(); ++k)
-    if (!out[k]) out[k] = s.cache.at(keys[k]);
+    if (!out.fns[k]) out.fns[k] = s.cache.at(keys[k]).fn;
   return out;
+}
+
+// The kernels of this older interface stay in the JIT for the session.
+std::vector<KernelFn> compile_kernels(const std::vector<KernelSpec>& specs, std::string* dump) {
+  CompiledKernels c = compile_kernel_set(specs, dump);
+  std::lock_guard<std::recursive_mutex> lk(session_mutex());
+  static auto* pinned = new std::vector<std::shared_ptr<KernelModule>>;
+  pinned->insert(pinned->end(), c.modules.begin(), c.modules.end());
+  return c.fns;
 }
 
 }  // namespace rj
