@@ -10,10 +10,23 @@ rj_override_names <- c(
   "is.matrix", "is.array"
 )
 
+# Traced verbs: a namespace function named `tv_<verb>` is rjax's version of
+# the base/stats function `<verb>`, used while tracing. It is called with the
+# base function's formals and must itself fall back to the base function when
+# no argument is an rjax value.
+rj_traced_verbs <- function() {
+  ns <- asNamespace("rjax")
+  nms <- grep("^tv_", ls(ns, all.names = TRUE), value = TRUE)
+  stats::setNames(mget(nms, envir = ns), sub("^tv_", "", nms))
+}
+
 rj_override_list <- function() {
   ns <- asNamespace("rjax")
   .rj_state$overrides %||% {
-    .rj_state$overrides <- mget(rj_override_names, envir = ns)
+    ov <- mget(rj_override_names, envir = ns)
+    tv <- rj_traced_verbs()
+    ov[names(tv)] <- tv
+    .rj_state$overrides <- ov
     .rj_state$overrides
   }
 }
