@@ -32,7 +32,10 @@ open_trace <- function() {
   g
 }
 
+# Closing marks the graph finished (also when the trace failed), so that a
+# tracer that escaped it (g <<- x, then an error) is an error when used.
 close_trace <- function() {
+  if (length(.rj_state$graphs)) .Call(C_rjc_graph_close, .rj_state$graphs[[1L]])
   .rj_state$depth <- .rj_state$depth - 1L
   .rj_state$graphs <- .rj_state$graphs[-1L]
 }
@@ -65,14 +68,13 @@ trace_graph <- function(f, args, static = character()) {
   list(graph = g, out_def = out$def, in_leaves = leaves, n_out = length(out$leaves))
 }
 
-# Calls f on traced arguments. R's base functions that do not dispatch on S4
-# objects (crossprod, colSums, diag, ifelse, ...) are shadowed by rjax's
-# versions in an environment placed between f and its enclosure, so that
-# traced code works with rjax only loaded (rjax::jit(f)) as well as attached.
+# Calls f on traced arguments, with the traced verbs attached after the
+# global environment (R/overrides.R), so that f and the helpers it calls
+# reach rjax's verbs whether rjax is attached or only loaded.
 # R `if`/`while` on a traced value become a concretization error.
 call_traced <- function(f, args) {
-  withCallingHandlers(
-    do.call(overlay_fn(f), args),
+  with_traced_verbs(withCallingHandlers(
+    do.call(rj_enclose_verbs(f), args),
     error = function(e) {
       if (inherits(e, "rjax_error")) return()
       cl <- conditionCall(e)
@@ -80,9 +82,15 @@ call_traced <- function(f, args) {
       if (is.symbol(head) && as.character(head) %in% c("if", "while", "&&", "||")) {
         concretization_from_call(cl, sys.frames(), sys.calls())
       }
-      if (looks_like_s4_failure(conditionMessage(e))) unsupported_from_call(cl, conditionMessage(e))
+      msg <- conditionMessage(e)
+      if (grepl("^argument \"(.*)\" is missing, with no default$", msg)) {
+        arg <- sub("^argument \"(.*)\" is missing, with no default$", "\\1", msg)
+        rj_abort("type", sprintf(paste0("argument `%s` is missing, with no default, while rjax traces the function.\n",
+                                        "i Call the jitted (or transformed) function with every argument it uses."), arg))
+      }
+      if (looks_like_s4_failure(msg)) unsupported_from_call(cl, msg)
     }
-  )
+  ))
 }
 
 # Messages base R gives when a function that does not know rjax meets a
@@ -104,14 +112,11 @@ unsupported_from_call <- function(cl, msg) {
   ))
 }
 
+# A function that runs f with the traced verbs attached (for bodies of
+# control flow and transforms, which may run outside jit()).
 overlay_fn <- function(f) {
-  if (is.function(f) && !is.primitive(f)) {
-    env <- environment(f)
-    if (!isNamespace(env) && !identical(env, baseenv()) && !identical(env, emptyenv())) {
-      environment(f) <- list2env(rj_override_list(), parent = env)
-    }
-  }
-  f
+  f <- rj_enclose_verbs(f)
+  function(...) with_traced_verbs(f(...))
 }
 
 # Finds which traced value an `if`/`while` condition depended on by

@@ -69,11 +69,16 @@ test_that("arguments are matched like a call of f", {
   expect_rj_equal(jf(5), 3)
 })
 
-test_that("jit results are rj_arrays and can be fed back", {
+test_that("R values in, R values out; rj_arrays in, rj_arrays out; fed back", {
   jf <- jit(function(x) x / 2)
   r <- jf(jf(c(8, 4)))
-  expect_s4_class(r, "rj_array")
-  expect_rj_equal(r, c(2, 1))
+  expect_identical(r, c(2, 1))
+  ra <- jf(jf(rj_array(c(8, 4))))
+  expect_s4_class(ra, "rj_array")
+  expect_rj_equal(ra, c(2, 1))
+  expect_s4_class(jit(function(x) x / 2, output = "rj_array")(4), "rj_array")
+  expect_identical(jit(function(x) x / 2, output = "r")(rj_array(4)), 2)
+  expect_error(jit(function(x) x, output = "both"), class = "rjax_type_error")
 })
 
 test_that("jit inside jit inlines", {
