@@ -30,6 +30,7 @@ signature_key <- function(args, static, table = NULL) {
   for (i in seq_along(args)) {
     a <- args[[i]]
     nm <- nms[[i]]
+    if (is.factor(a) && !(nzchar(nm) && nm %in% static)) rj_factor_arg(rj_arg_label(nm, i))
     fl <- if (nzchar(nm) && nm %in% static) NULL else tree_flatten(a, rj_arg_label(nm, i))
     if (nzchar(nm) && (is.null(fl) || !length(fl$leaves))) {
       st <- c(st, nm)
@@ -42,6 +43,14 @@ signature_key <- function(args, static, table = NULL) {
                            rj_static_id(table, if (fl$nodes) tree_structure(fl$def) else fl$def))
   }
   list(key = paste0("sig:", paste(parts, collapse = "\n")), leaves = leaves, static = unique(st))
+}
+
+rj_factor_arg <- function(label) {
+  rj_abort("type", paste0(
+    "argument `", label, "` is a factor: rjax traces numeric, integer and logical data, and R's arithmetic on a ",
+    "factor gives NA.\n",
+    "i Pass as.integer(", label, ") for its codes, a model matrix (model.matrix()) for dummy variables, ",
+    "or name it in jit(static = ) to use it as an R value."))
 }
 
 # How errors name an argument: its name, or its position among `...`.

@@ -91,6 +91,7 @@ aperm.rj_value <- function(a, perm = NULL, ...) {
 #' @export
 setMethod("dim<-", "rj_value", function(x, value) {
   if (is.null(value)) return(rj_reshape(x, length(x)))
+  value <- rj_static_size(value, "value", "dim<-")
   if (prod(value) != length(x)) {
     rj_abort("shape", sprintf("dims [product %d] do not match the length of object [%d]", as.integer(prod(value)), length(x)))
   }
@@ -117,7 +118,7 @@ normalize_index <- function(i, n, what = "subscript") {
     return(setdiff(seq_len(n), -i) - 1L)
   }
   i <- i[i != 0]
-  if (any(i > n)) rj_abort("index", sprintf("%s out of bounds: index %d of extent %d", what, as.integer(max(i)), n))
+  if (any(i > n)) rj_abort("index", sprintf("%s out of bounds: index %s of extent %d", what, format(max(i)), n))
   as.integer(i) - 1L
 }
 
@@ -215,6 +216,7 @@ rep_args <- function(times = 1L, length.out = NA, each = 1L) {
 #' @export
 setMethod("rep", "rj_value", function(x, ...) {
   a <- rep_args(...)
+  for (nm in names(a)) a[[nm]] <- rj_static_size(a[[nm]], nm, "rep")
   times <- a$times
   each <- a$each
   n <- length(x)

@@ -39,10 +39,8 @@ setup <- quote({
 
 # ---- arguments of the wrong kind ---------------------------------------------
 fz("jit: character argument", f_add("a"), ref = "a" + 1)
-fz("jit: character argument is a classed type error", f_add("a"), error = "rjax_type_error",
-   pending = "rsem: a character argument is static and reaches R's `+` (issue 10 item 7: say it is character)")
-fz("jit: factor argument", f_add(factor(c("a", "b"))), error = "rjax_type_error",
-   pending = "rsem: a factor argument under jit says 'NA found in logical input' (issue 10 item 7)")
+fz("jit: character argument is a classed type error", f_add("a"), error = "rjax_type_error")
+fz("jit: factor argument", f_add(factor(c("a", "b"))), error = "rjax_type_error")
 fz("jit: list of strings", f_add(list("a")), ref = list("a") + 1)
 fz("jit: NULL argument", f_add(NULL), ref = NULL + 1, either = TRUE)
 fz("jit: function argument", f_add(function(z) z), ref = (function(z) z) + 1)
@@ -232,8 +230,7 @@ fz("value-dependent while in jit", jit(function(x) { while (x > 0) x <- x - 1; x
 fz("traced rep count", jit(function(x, n) rep(x, n))(1, 3), ref = rep(1, 3), either = TRUE)
 fz("value_and_grad", value_and_grad(function(x) sum(x^2))(c(1, 2))$grad, ref = c(2, 4))
 fz("make_ir prints", format(make_ir(function(x) x + 1)(1)), survive = TRUE)
-fz("jit_dump of a plain function", jit_dump(function(x) x), error = "rjax_error",
-   pending = "rsem: jit_dump() raises a plain error, not a classed one")
+fz("jit_dump of a plain function", jit_dump(function(x) x), error = "rjax_error")
 fz("jit_lower of a plain function", jit_lower(function(x) x, 1), error = "rjax_type_error")
 fz("jit_compile of a list", jit_compile(list()), error = "rjax_type_error")
 fz("compiled program, other signature", jit_compile(jit_lower(jit(function(x) x * 2), c(1, 2)))(c(1, 2, 3)),
@@ -304,11 +301,10 @@ fz("identical to a restored copy", identical(xa, unserialize(serialize(xa, NULL)
 
 # ---- options and environment ------------------------------------------------------------
 fz("an unknown backend option", local({ o <- options(rjax.backend = "bogus"); on.exit(options(o)); jit(function(x) x + 1)(1) }),
-   error = "rjax_error", pending = "rsem: match.arg() raises a plain error for an unknown backend")
+   error = "rjax_error")
 fz("the interpreter backend option", local({ o <- options(rjax.backend = "interp"); on.exit(options(o)); jit(function(x) x + 1)(1) }),
    ref = 2)
-fz("backend = 'cuda'", jit(function(x) x, backend = "cuda"), error = "rjax_error",
-   pending = "rsem: match.arg() raises a plain error for an unknown backend")
+fz("backend = 'cuda'", jit(function(x) x, backend = "cuda"), error = "rjax_error")
 fz("a string thread count", local({ o <- options(rjax.threads = "many"); on.exit(options(o)); f_sum(1:10) }),
    ref = 55L, warning = "rjax.threads")
 fz("a huge thread count", local({ o <- options(rjax.threads = 1e9); on.exit(options(o)); f_sum(1:10) }),

@@ -82,4 +82,5 @@ test_that("a concrete rj_array converts where R needs a value", {
   expect_false(isTRUE(all.equal(x, c(2, 4))))
   expect_identical(as.matrix(rj_array(matrix(1:4, 2))), matrix(1:4, 2))
   expect_true(as.logical(rj_array(2) > 1))
+  expect_true(if (as.logical(rj_array(2) > 1)) TRUE else FALSE)
 })
