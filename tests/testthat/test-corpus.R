@@ -452,6 +452,66 @@ case("sapply grid of densities", function(m) sum(log(sapply(c(-1, 0, 1), functio
 case("apply with MARGIN 2 vector out", function(M) sum(apply(M, 2, cumsum)^2), list(Mv))
 case("outer with function", function(v) sum(outer(v, v, function(a, b) exp(-(a - b)^2))), list(xv))
 
+# ---- more likelihoods: special functions, ordinal, mixtures, censoring --------------
+y_ord <- cut(eta0 + rlogis(n), c(-Inf, -0.5, 0.5, 1.2, Inf), labels = FALSE)
+y_cens <- pmin(y_pois, 3); cens <- y_pois >= 3
+y_tobit <- pmax(y_gauss, 0)
+y_mix <- c(rnorm(20, -1), rnorm(20, 2))
+case("beta-binomial lbeta", function(theta) {
+  a <- exp(theta[1]); b <- exp(theta[2])
+  -sum(lchoose(n_trials, y_succ) + lbeta(y_succ + a, n_trials - y_succ + b) - lbeta(a, b))
+}, list(c(0.5, 0.2)))
+case("poisson with lfactorial", function(b) { eta <- X %*% b; -sum(y_pois * eta - exp(eta) - lfactorial(y_pois)) }, list(b3))
+case("binomial with choose", function(b) { p <- plogis(X %*% b); -sum(log(choose(n_trials, y_succ)) + y_succ * log(p) + (n_trials - y_succ) * log(1 - p)) }, list(b3))
+case("dirichlet-multinomial", function(theta) {
+  al <- exp(theta)
+  sum(lgamma(sum(al)) - lgamma(sum(al) + rowSums(Y_multi)) + rowSums(lgamma(sweep(Y_multi, 2, al, "+"))) - sum(lgamma(al)))
+}, list(c(0.1, 0.2, -0.1)))
+case("ordinal logit cutpoints", function(theta) {
+  cuts <- cumsum(c(theta[1], exp(theta[2:3])))
+  eta <- drop(X[, -1] %*% theta[4:5])
+  cum <- cbind(0, plogis(outer(eta, cuts, function(e, c) c - e)), 1)
+  -sum(log(cum[cbind(1:n, y_ord + 1)] - cum[cbind(1:n, y_ord)]))
+}, list(c(-0.5, 0, 0, 0.3, -0.2)))
+case("ordinal probit", known = "c(-Inf, x) with a plain first argument (dispatch, issue 9 item 2)", function(theta) {
+  cuts <- c(-Inf, theta[1], theta[1] + exp(theta[2]), theta[1] + exp(theta[2]) + exp(theta[3]), Inf)
+  eta <- X[, 2] * theta[4]
+  -sum(log(pnorm(cuts[y_ord + 1] - eta) - pnorm(cuts[y_ord] - eta)))
+}, list(c(-0.5, 0, 0, 0.3)))
+case("censored poisson ppois", function(b) {
+  lam <- exp(drop(X %*% b))
+  -sum(ifelse(cens, ppois(2, lam, lower.tail = FALSE, log.p = TRUE), dpois(y_cens, lam, log = TRUE)))
+}, list(b3))
+case("tobit", function(theta) {
+  mu <- X %*% theta[1:3]; s <- exp(theta[4])
+  -sum(ifelse(y_tobit > 0, dnorm(y_tobit, mu, s, log = TRUE), pnorm(0, mu, s, log.p = TRUE)))
+}, list(c(b3, -0.2)))
+case("normal mixture outer", function(theta) {
+  mus <- theta[1:2]; s <- exp(theta[3]); p <- plogis(theta[4])
+  dens <- outer(y_mix, mus, function(y, m) dnorm(y, m, s))
+  -sum(log(dens %*% c(p, 1 - p)))
+}, list(c(-0.5, 1.5, 0, 0)))
+case("normal mixture logsumexp", function(theta) {
+  l1 <- log(plogis(theta[4])) + dnorm(y_mix, theta[1], exp(theta[3]), log = TRUE)
+  l2 <- log(1 - plogis(theta[4])) + dnorm(y_mix, theta[2], exp(theta[3]), log = TRUE)
+  m <- pmax(l1, l2)
+  -sum(m + log(exp(l1 - m) + exp(l2 - m)))
+}, list(c(-0.5, 1.5, 0, 0.2)))
+case("mvn mahalanobis", function(mu) 0.5 * sum(mahalanobis(Ymv, mu, S3)) + 0.5 * nrow(Ymv) * determinant(S3)$modulus[1], list(c(0.2, 0, -0.1)))
+case("chol2inv precision", function(theta) {
+  L <- diag(exp(theta)); S <- L %*% S3 %*% L
+  P <- chol2inv(chol(S))
+  sum(diag(P %*% crossprod(Ymv))) + nrow(Ymv) * 2 * sum(log(diag(chol(S))))
+}, list(c(0.1, -0.1, 0.2)))
+case("quantile regression check", function(b) { r <- y_gauss - X %*% b; sum(quantile(r, c(0.25, 0.75)) * c(-1, 1)) }, list(b3))
+case("median absolute deviation loss", function(b) { r <- y_gauss - X %*% b; median(abs(r - median(r))) }, list(b3))
+case("weighted least squares sqrt weights", function(b) sum((sqrt(w) * (y_gauss - X %*% b))^2), list(b3))
+case("residual sd and correlation", function(b) { r <- drop(y_gauss - X %*% b); sd(r) + (1 - cor(r, X[, 2]))^2 }, list(b3))
+case("robust t with estimated df", function(theta) {
+  r <- (y_t - X %*% theta[1:3]) / exp(theta[4])
+  -sum(dt(r, df = exp(theta[5]), log = TRUE) - theta[4])
+}, list(c(b3, 0, 1.5)))
+
 test_that("the corpus gives base R's values and finite-difference gradients under jit()", {
   rows <- list()
   for (cs in corpus_env$cases) {
