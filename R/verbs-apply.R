@@ -156,3 +156,44 @@ tv_apply <- function(X, MARGIN, FUN, ..., simplify = TRUE) {
   if (lens == 1L) return(if (length(d_ans) == 1L) flat else rj_reshape(flat, d_ans))
   rj_reshape(flat, c(lens, d_ans))
 }
+
+# split()/tapply()/ave() of a traced vector by plain R groups: the groups
+# are known while tracing, so each piece is a static selection.
+rj_groups <- function(f, what) {
+  if (is_rj_value(f)) rj_concretization_error(f, sprintf("group by a traced value in %s()", what))
+  if (is.list(f)) f <- interaction(f, drop = TRUE, lex.order = FALSE)
+  as.factor(f)
+}
+
+tv_split <- function(x, f, drop = FALSE, ...) {
+  if (!is_rj_value(x)) return(base::split(x, f, drop, ...))
+  g <- rj_groups(f, "split")
+  v <- rj_reshape(x, length(x))
+  if (length(g) != length(v)) rj_abort("shape", "split(): the groups must have the length of x")
+  lev <- levels(g)
+  if (drop) lev <- lev[lev %in% as.character(g)]
+  stats::setNames(lapply(lev, function(l) v[which(g == l)]), lev)
+}
+
+tv_tapply <- function(X, INDEX, FUN = NULL, ..., default = NA, simplify = TRUE) {
+  if (!is_rj_value(X)) return(base::tapply(X, INDEX, FUN, ..., default = default, simplify = simplify))
+  if (is.list(INDEX) && length(INDEX) > 1L) {
+    rj_unsupported("tapply() with several grouping factors on traced values", "Group by one factor (interaction(f1, f2)) or use rowsum().")
+  }
+  if (is.list(INDEX)) INDEX <- INDEX[[1L]]
+  FUN <- match.fun(FUN)
+  pieces <- tv_split(X, INDEX)
+  out <- lapply(pieces, FUN, ...)
+  if (simplify) rj_simplify(unname(out)) else out
+}
+
+tv_ave <- function(x, ..., FUN = mean) {
+  if (!is_rj_value(x)) return(stats::ave(x, ..., FUN = FUN))
+  if (...length() == 0L) return(rj_broadcast(rj_reshape(FUN(x), integer()), length(x)))
+  if (...length() > 1L) rj_unsupported("ave() with several grouping factors on traced values", "Group by interaction(f1, f2).")
+  g <- rj_groups(..1, "ave")
+  v <- rj_reshape(x, length(x))
+  lev <- levels(g)
+  stats_g <- rj_concat_vectors(lapply(lev, function(l) FUN(v[which(g == l)])))
+  rj_gather(stats_g, list(as.integer(g) - 1L))
+}

@@ -148,3 +148,36 @@ for (nm in names(rj_untraced)) {
   assign(paste0("tv_", nm), make_untraced_verb(nm, rj_untraced[[nm]][[1L]], rj_untraced[[nm]][[2L]]))
 }
 rm(nm)
+
+tv_which <- function(x, arr.ind = FALSE, useNames = TRUE) {
+  if (!is_rj_value(x)) return(base::which(x, arr.ind, useNames))
+  rj_concretization_error(x, "find which() elements of a traced value are TRUE (the length of the result would depend on the values); use where(cond, x, 0) or ifelse() to select element-wise")
+}
+
+# Numerical routines of stats that call an R function with numbers: when
+# that function depends on traced values they fail inside; while tracing the
+# failure becomes a classed error saying what to write instead.
+make_numeric_routine <- function(name, hint) {
+  fun <- getExportedValue("stats", name)
+  force(hint)
+  function(...) {
+    if (!is_tracing()) return(fun(...))
+    tryCatch(fun(...), error = function(e) {
+      if (inherits(e, "rjax_error")) stop(e)
+      rj_unsupported(paste0(name, "() on a function of traced values"), hint)
+    })
+  }
+}
+
+rj_numeric_routines <- list(
+  integrate = "Integrate on a fixed grid written with vectors (trapezoid, Simpson or Gauss-Legendre nodes), which traces.",
+  optimize = "Run a fixed number of Newton or golden-section steps, or use while_loop().",
+  optimise = "Run a fixed number of Newton or golden-section steps, or use while_loop().",
+  uniroot = "Run a fixed number of Newton or bisection steps (with ifelse()), or use while_loop().",
+  optim = "Optimise outside: optim(par, jit(f), jit(grad(f))); inside, unroll a fixed number of gradient or Newton steps.",
+  nlminb = "Optimise outside: nlminb(par, jit(f), jit(grad(f))); inside, unroll a fixed number of Newton steps.",
+  nlm = "Optimise outside the traced function, or unroll a fixed number of Newton steps inside."
+)
+
+for (nm in names(rj_numeric_routines)) assign(paste0("tv_", nm), make_numeric_routine(nm, rj_numeric_routines[[nm]]))
+rm(nm)

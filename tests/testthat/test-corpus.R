@@ -512,6 +512,14 @@ case("robust t with estimated df", function(theta) {
   -sum(dt(r, df = exp(theta[5]), log = TRUE) - theta[4])
 }, list(c(b3, 0, 1.5)))
 
+# ---- grouped summaries and numerical routines ---------------------------------------
+case("tapply group means", function(b) { r <- drop(y_mixed - X %*% b); sum(tapply(r, grp, mean)^2) + sum(r^2) }, list(b3))
+case("split and sapply", function(b) { r <- drop(y_mixed - X %*% b); sum(sapply(split(r, grp), function(v) log(sum(exp(v))))) }, list(b3))
+case("ave within-group centring", function(b) { r <- drop(y_mixed - X %*% b); sum((r - ave(r, grp))^2) }, list(b3))
+case("integrate inside", known = "integrate() of a traced integrand (classed error)", function(k) integrate(function(t) exp(-k * t^2), 0, 2)$value, list(1.3))
+case("optimize inside", known = "optimize() of a traced function (classed error)", function(a) optimize(function(t) (t - a)^2 + t^4, c(-3, 3))$objective, list(0.5))
+case("which positive", known = "which() on a traced condition (classed error)", function(v) sum(v[which(v > 0)]), list(xv))
+
 test_that("the corpus gives base R's values and finite-difference gradients under jit()", {
   rows <- list()
   for (cs in corpus_env$cases) {

@@ -61,3 +61,18 @@ test_that("the apply family is base R's for plain data", {
   expect_identical(ns$tv_do.call("paste", list("a", "b")), "a b")
   expect_identical(ns$tv_Filter(function(v) v > 1, 1:3), 2:3)
 })
+
+test_that("split, tapply and ave by plain groups", {
+  x <- c(0.5, 2, -1, 3, 4, 1.5)
+  g <- c("b", "a", "b", "c", "a", "c")
+  expect_traced(function(x) sum(sapply(split(x, g), function(v) sum(v)^2)), list(x), label = "split + sapply")
+  expect_traced(function(x) tapply(x, g, sum), list(x), grad = FALSE, label = "tapply")
+  expect_traced(function(x) sum(tapply(x, factor(g), mean)^2), list(x), label = "tapply gradient")
+  expect_traced(function(x) ave(x, g), list(x), grad = FALSE, label = "ave")
+  expect_traced(function(x) sum((x - ave(x, g))^2), list(x), label = "ave gradient")
+  expect_traced(function(x) ave(x), list(x), grad = FALSE, label = "ave without groups")
+  expect_identical(rjax:::tv_split(1:4, c(1, 2, 1, 2)), split(1:4, c(1, 2, 1, 2)))
+  expect_identical(rjax:::tv_tapply(1:4, c(1, 2, 1, 2), sum), tapply(1:4, c(1, 2, 1, 2), sum))
+  expect_identical(rjax:::tv_ave(c(1, 2, 3, 5), c(1, 2, 1, 2)), ave(c(1, 2, 3, 5), c(1, 2, 1, 2)))
+  expect_error(jit(function(x) split(x, x > 0))(x), class = "rjax_concretization_error")
+})

@@ -54,3 +54,14 @@ test_that("functions that do not trace stop with a classed error naming an alter
   expect_identical(rjax:::tv_pgamma(1, 2), stats::pgamma(1, 2))
   expect_identical(rjax:::tv_order(c(3, 1, 2)), c(2L, 3L, 1L))
 })
+
+test_that("which() and numerical routines on traced values are classed errors", {
+  expect_error(jit(function(x) sum(x[which(x > 0)]))(c(-1, 2)), class = "rjax_concretization_error")
+  expect_error(jit(function(b) integrate(function(t) exp(-b * t), 0, 1)$value)(2), class = "rjax_unsupported_error")
+  expect_error(jit(function(b) optimize(function(t) (t - b)^2, c(-5, 5))$minimum)(2), class = "rjax_unsupported_error")
+  expect_error(jit(function(b) uniroot(function(t) t - b, c(-5, 5))$root)(2), class = "rjax_unsupported_error")
+  # a routine whose function does not involve traced values still works
+  f <- function(b) b * integrate(function(t) t^2, 0, 1)$value
+  expect_equal(plain(jit(f)(3)), 1, tolerance = 1e-10)
+  expect_identical(rjax:::tv_which(c(FALSE, TRUE)), 2L)
+})
