@@ -41,6 +41,22 @@ std::vector<int> vjp_custom(Builder& b, const Node& n, int, int ct) {
   return out;
 }
 
+// Forward mode differentiates f itself: the custom rule defines reverse mode only.
+int jvp_custom(Builder& b, const Node& n, int, const std::vector<int>& t) {
+  std::vector<int> o, to;
+  jvp_replay(b, *n.sub.at(0), n.in, t, &o, &to);
+  return to.at(0);
+}
+
+// vmap batches f itself (the custom rule then applies to unbatched calls only).
+int batch_custom(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+                 const std::vector<int>& ax, int* oax) {
+  std::vector<int> o, oa;
+  batch_replay(b, *n.sub.at(0), v, ax, &o, &oa);
+  *oax = oa.at(0);
+  return o.at(0);
+}
+
 std::string print_custom(const Attrs&) { return ""; }
 
 PrimRegistration reg([] {
@@ -52,6 +68,8 @@ PrimRegistration reg([] {
   d.eval = nullptr;       // never run: optimize() inlines f first
   d.no_eval = "inlined by optimize() before any backend runs the program";
   d.vjp = vjp_custom;
+  d.jvp = jvp_custom;
+  d.batch = batch_custom;
   d.foldable = false;
   d.print_attrs = print_custom;
   return d;

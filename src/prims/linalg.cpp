@@ -322,6 +322,70 @@ void k_det(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
   });
 }
 
+
+// ---- stacks of matrices (vmap's batching rules) -------------------------------
+// An operand of rank 3 is a stack of matrices along its trailing axis (vmap's
+// batch axis: the column-major slices x[, , k] are contiguous); a rank-2
+// operand is shared by every slice. The result is stacked the same way
+// (logabsdet/detsign: a vector, one value per slice). Each slice runs the
+// matrix kernel on views (no copies), the slices in parallel.
+
+int64_t stack_size(const std::vector<Type>& in) {
+  int64_t B = -1;
+  for (auto& t : in)
+    if (t.rank() == 3) {
+      if (B >= 0 && t.shape[2] != B)
+        fail("shape", "batched linear algebra: stacks of " + std::to_string(B) + " and " + std::to_string(t.shape[2]) +
+                          " matrices");
+      B = t.shape[2];
+    }
+  return B;
+}
+
+template <InferFn F>
+Type infer_stacked(const std::vector<Type>& in, const Attrs& a) {
+  const int64_t B = stack_size(in);
+  if (B < 0) return F(in, a);
+  std::vector<Type> m = in;
+  for (auto& t : m)
+    if (t.rank() == 3) t.shape.pop_back();
+  Type r = F(m, a);
+  r.shape.push_back(B);
+  return r;
+}
+
+BufferPtr slice_view(const Buffer& x, int64_t k, int64_t count) {
+  BufferPtr base(const_cast<Buffer*>(&x), [](Buffer*) {});  // a view for the kernel's call only
+  Shape s = x.shape;
+  s.pop_back();
+  const int64_t per = count ? x.size() / count : 0;
+  return buffer_view(base, (size_t)(k * per) * dtype_size(x.dtype), x.dtype, s);
+}
+
+template <EvalFn K>
+void k_stacked(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
+  int64_t B = -1;
+  for (auto* x : in)
+    if (x->shape.size() == 3) B = x->shape[2];
+  if (B < 0) return K(in, out, a);
+  parallel_for(B, 16, [&](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; ++k) {
+      std::vector<BufferPtr> views;
+      std::vector<const Buffer*> vin;
+      for (auto* x : in) {
+        if (x->shape.size() == 3) {
+          views.push_back(slice_view(*x, k, B));
+          vin.push_back(views.back().get());
+        } else {
+          vin.push_back(x);
+        }
+      }
+      BufferPtr o = slice_view(out, k, B);
+      K(vin, *o, a);
+    }
+  });
+}
+
 // ---- VJP rules -------------------------------------------------------------------
 // Notation: g the cotangent of the output; for X = M^{-1} B,
 //   dX = M^{-1}(dB - dM X)  =>  Bbar = M^{-T} g,  Mbar = -Bbar X^T.
@@ -349,7 +413,24 @@ int trisolve(Builder& b, int t, int rhs, bool upper, bool trans) {
   return b.emit("trisolve", {t, rhs}, ints_attrs({upper ? 1 : 0, trans ? 1 : 0}));
 }
 
-int transpose2(Builder& b, int x) { return b.transpose(x, {1, 0}); }
+int transpose2(Builder& b, int x) {
+  if (b.type(x).rank() == 3) return b.transpose(x, {1, 0, 2});  // each matrix of a stack
+  return b.transpose(x, {1, 0});
+}
+
+// x * m for a constant matrix m, on a matrix or a stack of them.
+int times_matrix(Builder& b, int x, int m) {
+  const Shape s = b.type(x).shape;
+  if (s.size() == 3) m = b.broadcast_to(b.reshape(m, {s[0], s[1], 1}), s);
+  return b.mul(x, m);
+}
+
+// A per-matrix scalar (rank 0, or one per slice of a stack) spread over x's matrices.
+int per_matrix(Builder& b, int g, int x) {
+  const Shape s = b.type(x).shape;
+  if (s.size() == 3 && b.type(g).rank() == 1) return b.broadcast_to(b.reshape(g, {1, 1, s[2]}), s);
+  return g;
+}
 
 // C = A' B' with A' = op(A), B' = op(B): A'bar = g B'^T, B'bar = A'^T g; when an
 // operand is transposed its cotangent is the transpose of that, written as one
@@ -380,7 +461,7 @@ std::vector<int> vjp_trisolve(Builder& b, const Node& n, int x, int g) {
   int full = trans ? b.matmul(x, dB, false, true) : b.matmul(dB, x, false, true);
   int64_t m = b.type(Tm).shape[0];
   int mask = const_matrix(b, b.type(Tm).dtype, m, [&](int64_t i, int64_t j) { return upper ? i <= j : i >= j; });
-  return {b.neg(b.mul(full, mask)), dB};
+  return {b.neg(times_matrix(b, full, mask)), dB};
 }
 
 // A = L L^T with L = U^T (Murray 2016): forward dL = L Phi(L^{-1} dA L^{-T}),
@@ -392,7 +473,7 @@ std::vector<int> vjp_cholesky(Builder& b, const Node&, int u, int g) {
   DType d = b.type(u).dtype;
   int64_t m = b.type(u).shape[0];
   int phi = const_matrix(b, d, m, [](int64_t i, int64_t j) { return i > j ? 1.0 : i == j ? 0.5 : 0.0; });
-  int P = b.mul(b.matmul(u, g, false, true), phi);
+  int P = times_matrix(b, b.matmul(u, g, false, true), phi);
   int Y = trisolve(b, u, P, true, false);                // U^{-1} P
   int St = trisolve(b, u, transpose2(b, Y), true, false);  // S^T = U^{-1} P^T U^{-T}
   int S = transpose2(b, St);
@@ -405,7 +486,105 @@ std::vector<int> vjp_logabsdet(Builder& b, const Node& n, int, int g) {
   int64_t m = b.type(A).shape[0];
   int I = const_matrix(b, b.type(A).dtype, m, [](int64_t i, int64_t j) { return i == j ? 1.0 : 0.0; });
   int inv_t = b.emit("solve", {A, I}, ints_attrs({1}));
-  return {b.mul(inv_t, g)};  // g is rank 0: implicit scalar broadcast
+  return {b.mul(inv_t, per_matrix(b, g, A))};  // g is rank 0 (implicit scalar broadcast) or one per matrix
+}
+
+
+// ---- JVP rules -------------------------------------------------------------------
+// dC = op(dA) op(B) + op(A) op(dB); for X = M^{-1} B: dX = M^{-1}(dB - dM X);
+// chol: with M = U^{-T} dA U^{-1} (dA symmetrised, as the VJP assumes),
+// dU = Psi(M) U, Psi the upper triangle with halved diagonal (so that
+// dU^T U + U^T dU = dA); d log|det A| = tr(A^{-1} dA) = sum(A^{-T} * dA).
+
+int tangent_or_zero(Builder& b, int t, int like) { return t >= 0 ? t : b.zeros_like(like); }
+
+int jvp_matmul(Builder& b, const Node& n, int, const std::vector<int>& t) {
+  int r = -1;
+  if (t[0] >= 0) r = b.emit("matmul", {t[0], n.in[1]}, n.attrs);
+  if (t[1] >= 0) {
+    int s = b.emit("matmul", {n.in[0], t[1]}, n.attrs);
+    r = r < 0 ? s : b.add(r, s);
+  }
+  return r;
+}
+
+int jvp_solve(Builder& b, const Node& n, int x, const std::vector<int>& t) {
+  if (t[0] < 0 && t[1] < 0) return -1;
+  bool trans = flag(n.attrs, 0);
+  int rhs = tangent_or_zero(b, t[1], n.in[1]);
+  if (t[0] >= 0) rhs = b.sub(rhs, b.matmul(t[0], x, trans, false));
+  return b.emit("solve", {n.in[0], rhs}, n.attrs);
+}
+
+int jvp_trisolve(Builder& b, const Node& n, int x, const std::vector<int>& t) {
+  if (t[0] < 0 && t[1] < 0) return -1;
+  bool upper = flag(n.attrs, 0), trans = flag(n.attrs, 1);
+  int rhs = tangent_or_zero(b, t[1], n.in[1]);
+  if (t[0] >= 0) {
+    int64_t m = b.type(n.in[0]).shape[0];
+    int mask = const_matrix(b, b.type(n.in[0]).dtype, m, [&](int64_t i, int64_t j) { return upper ? i <= j : i >= j; });
+    rhs = b.sub(rhs, b.matmul(times_matrix(b, t[0], mask), x, trans, false));
+  }
+  return b.emit("trisolve", {n.in[0], rhs}, n.attrs);
+}
+
+int jvp_cholesky(Builder& b, const Node&, int u, const std::vector<int>& t) {
+  if (t[0] < 0) return -1;
+  DType d = b.type(u).dtype;
+  int64_t m = b.type(u).shape[0];
+  int dA = b.mul(b.add(t[0], transpose2(b, t[0])), b.scalar(0.5, d));
+  int Y = trisolve(b, u, dA, true, true);                          // U^{-T} dA
+  int M = transpose2(b, trisolve(b, u, transpose2(b, Y), true, true));  // U^{-T} dA U^{-1}
+  int psi = const_matrix(b, d, m, [](int64_t i, int64_t j) { return i < j ? 1.0 : i == j ? 0.5 : 0.0; });
+  return b.matmul(times_matrix(b, M, psi), u);
+}
+
+int jvp_logabsdet(Builder& b, const Node& n, int, const std::vector<int>& t) {
+  if (t[0] < 0) return -1;
+  int A = n.in[0];
+  int64_t m = b.type(A).shape[0];
+  int I = const_matrix(b, b.type(A).dtype, m, [](int64_t i, int64_t j) { return i == j ? 1.0 : 0.0; });
+  int prod = b.mul(b.emit("solve", {A, I}, ints_attrs({1})), t[0]);
+  return b.sum(prod, {0, 1});  // a stack keeps its trailing axis
+}
+
+// ---- batching rules ------------------------------------------------------------
+// Operands go to stacks along the trailing axis; an unbatched operand stays a
+// matrix shared by every slice. When only the right-hand side is batched
+// (matmul without transposing it, solve, trisolve), the stack [k, n, B] is
+// the matrix [k, n B]: one GEMM / one factorisation serves every slice.
+
+int stack_of(Builder& b, int v, int ax) { return ax < 0 ? v : move_axis(b, v, ax, b.type(v).rank() - 1); }
+
+int wide_rhs(Builder& b, const Node& n, int lhs, int rhs, int* oax) {
+  const Shape s = b.type(rhs).shape;  // [k, n, B]
+  int r = b.emit(n.prim, {lhs, b.reshape(rhs, {s[0], s[1] * s[2]})}, n.attrs);
+  const Shape rs = b.type(r).shape;
+  *oax = 2;
+  return b.reshape(r, {rs[0], s[1], s[2]});
+}
+
+int batch_matmul(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+                 const std::vector<int>& ax, int* oax) {
+  int A = stack_of(b, v[0], ax[0]), B = stack_of(b, v[1], ax[1]);
+  if (ax[0] < 0 && !flag(n.attrs, 1)) return wide_rhs(b, n, A, B, oax);
+  *oax = 2;
+  return b.emit("matmul", {A, B}, n.attrs);
+}
+
+int batch_solve(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+                const std::vector<int>& ax, int* oax) {
+  int A = stack_of(b, v[0], ax[0]), B = stack_of(b, v[1], ax[1]);
+  if (ax[0] < 0) return wide_rhs(b, n, A, B, oax);
+  *oax = 2;
+  return b.emit(n.prim, {A, B}, n.attrs);
+}
+
+int batch_unary(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+                const std::vector<int>& ax, int* oax) {
+  int r = b.emit(n.prim, {stack_of(b, v[0], ax[0])}, n.attrs);
+  *oax = b.type(r).rank() - 1;
+  return r;
 }
 
 // ---- registration ------------------------------------------------------------------
@@ -420,20 +599,28 @@ std::string print_trisolve(const Attrs& a) {
 std::string print_none(const Attrs&) { return ""; }
 
 PrimDef la(const char* name, const char* r_name, int arity, InferFn infer, EvalFn eval, VjpFn vjp,
-           std::string (*pa)(const Attrs&)) {
+           std::string (*pa)(const Attrs&), JvpFn jvp, BatchFn batch) {
   PrimDef d = make_prim(name, arity, infer, eval, vjp, pa);
   d.r_name = r_name;
+  d.jvp = jvp;
+  d.batch = batch;
   return d;
 }
 
 PrimRegistration regs[] = {
-    PrimRegistration(la("matmul", "%*%", 2, infer_matmul, k_matmul, vjp_matmul, print_matmul)),
-    PrimRegistration(la("solve", "solve", 2, infer_solve, k_solve, vjp_solve, print_solve)),
-    PrimRegistration(la("trisolve", nullptr /* only in chol()'s gradient so far */, 2, infer_trisolve, k_trisolve, vjp_trisolve, print_trisolve)),
-    PrimRegistration(la("cholesky", "chol", 1, infer_cholesky, k_cholesky, vjp_cholesky, print_none)),
-    PrimRegistration(la("logabsdet", "determinant", 1, infer_det, k_det<false>, vjp_logabsdet, print_none)),
+    PrimRegistration(la("matmul", "%*%", 2, infer_stacked<infer_matmul>, k_stacked<k_matmul>, vjp_matmul, print_matmul,
+                        jvp_matmul, batch_matmul)),
+    PrimRegistration(la("solve", "solve", 2, infer_stacked<infer_solve>, k_stacked<k_solve>, vjp_solve, print_solve,
+                        jvp_solve, batch_solve)),
+    PrimRegistration(la("trisolve", nullptr /* only in chol()'s gradient so far */, 2, infer_stacked<infer_trisolve>,
+                        k_stacked<k_trisolve>, vjp_trisolve, print_trisolve, jvp_trisolve, batch_solve)),
+    PrimRegistration(la("cholesky", "chol", 1, infer_stacked<infer_cholesky>, k_stacked<k_cholesky>, vjp_cholesky,
+                        print_none, jvp_cholesky, batch_unary)),
+    PrimRegistration(la("logabsdet", "determinant", 1, infer_stacked<infer_det>, k_stacked<k_det<false>>, vjp_logabsdet,
+                        print_none, jvp_logabsdet, batch_unary)),
     PrimRegistration([] {
-      PrimDef d = la("detsign", "determinant", 1, infer_det, k_det<true>, nullptr, print_none);
+      PrimDef d = la("detsign", "determinant", 1, infer_stacked<infer_det>, k_stacked<k_det<true>>, nullptr, print_none,
+                     jvp_zero, batch_unary);
       d.nondiff = "piecewise constant (the sign of the determinant)";
       return d;
     }()),
