@@ -696,12 +696,16 @@ int batch_arg(Builder& b, const Node& n, const std::vector<Type>&, const std::ve
   const int64_t B = batch_size(b, v, ax);
   int x = batch_last(b, v[0], ax[0], B);
   const Type t = b.type(x);
-  int64_t inner = t.size() / std::max<int64_t>(B, 1);
-  x = b.reshape(x, {inner, B});
   Attrs a = n.attrs;
   a.ints = {1};
+  if (!n.attrs.ints.empty() && n.attrs.ints[0] == 1) {  // already column-wise: [k, m, B] is [k, m B]
+    const Shape s = t.shape;
+    *oax = 1;
+    return b.reshape(b.emit(n.prim, {b.reshape(x, {s[0], s[1] * s[2]})}, a), {s[1], s[2]});
+  }
+  int64_t inner = t.size() / std::max<int64_t>(B, 1);
   *oax = 0;
-  return b.emit(n.prim, {x}, a);
+  return b.emit(n.prim, {b.reshape(x, {inner, B})}, a);
 }
 
 PrimDef red(const char* name, const char* r_name, InferFn infer, EvalFn eval, const Monoid* m, VjpFn vjp,

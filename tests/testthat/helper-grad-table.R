@@ -125,6 +125,10 @@ grad_table <- list(
     r <- scan(function(c, xi) list(c * xi + 1, c^2), 0.5, x)
     r$carry + sum(r$ys)
   }, gen = function() list(rvec(4, 0.5, 1))),
+  list(name = "random-draws", f = function(x, key) {
+    sum(x * rj_normal(key, 3) + x^2 * rj_uniform(key, 3) + x * rj_gamma(key, c(1, 2, 3)) +
+          x * rj_poisson(key, c(1, 5, 20)) + x * rj_permutation(key, 3) + x * rj_fold_in(key, 1)[1] / 1e9)
+  }, gen = function() list(rvec(3), c(0L, 3L)), wrt = 1),
   list(name = "cond", f = function(x) cond(sum(x) > 0, function(x) sum(x^3), function(x) -sum(exp(x)), x), gen = function() list(rvec(3, 0.1, 1)))
 )
 
