@@ -461,3 +461,97 @@ trace_value_info <- function(f, args) {
   sizes <- vapply(shapes, shape_size, 1)
   list(def = tr$out_def, shapes = shapes, offsets = c(0, cumsum(sizes))[seq_along(sizes)])
 }
+
+# ---- devices and synchronisation ------------------------------------------------
+
+#' Devices and synchronisation
+#'
+#' `rj_devices()` lists the devices rjax can run on, one row per device (a
+#' data frame: `id`, `platform`, `kind`, `threads`, `memory` in bytes);
+#' this version lists the CPU. `block_until_ready(x)` waits until every
+#' array in `x` has been computed and returns `x` (as JAX's
+#' `block_until_ready()`): use it around timings. On the CPU every rjax
+#' call returns finished arrays, so it returns at once; with an
+#' asynchronous device it is the synchronisation point.
+#' @param x An array, or a nested list of arrays.
+#' @return `rj_devices()`: a data frame. `block_until_ready()`: `x`.
+#' @examples
+#' rj_devices()
+#' x <- block_until_ready(jit(function(a) a %*% a)(diag(3)))
+#' @export
+rj_devices <- function() {
+  info <- runtime_info()
+  kind <- tryCatch({
+    cpu <- grep("^model name", readLines("/proc/cpuinfo", warn = FALSE), value = TRUE)
+    if (length(cpu)) trimws(sub("^[^:]*:", "", cpu[[1L]])) else "cpu"
+  }, error = function(e) "cpu", warning = function(w) "cpu")
+  data.frame(id = 0L, platform = "cpu", kind = kind, threads = as.integer(info[["threads"]]),
+             memory = as.numeric(rjax_memory()$machine), stringsAsFactors = FALSE)
+}
+
+#' @rdname rj_devices
+#' @export
+block_until_ready <- function(x) {
+  # CPU kernels finish before their call returns: nothing is pending. A
+  # device backend synchronises here (one stream wait per array).
+  invisible(lapply(tree_flatten(x)$leaves, function(l) if (is_rj_array(l)) l@shape))
+  x
+}
+
+# ---- custom_jvp -----------------------------------------------------------------
+
+#' Functions with a custom forward-mode rule
+#'
+#' `custom_jvp(f, jvp)` returns a function computing `f(...)` whose
+#' derivatives are defined by `jvp(primals, tangents)`, as JAX's
+#' `jax.custom_jvp`: `primals` and `tangents` are lists with one entry per
+#' argument of `f`, and `jvp` returns `list(value, tangent)`: the value of
+#' `f` and its tangent, which must be linear in `tangents`. Forward mode
+#' ([jvp()], [jacfwd()], [hessian()]) runs the rule; reverse mode ([grad()],
+#' [jacrev()]) transposes it, so one rule serves both. Use it for stable
+#' derivatives (`log1p(exp(x))`), or to define derivatives at points where
+#' the formula has none.
+#'
+#' `f` must return a single array; `f` and `jvp` must use values of an
+#' enclosing traced function only through their arguments.
+#' @param f The function.
+#' @param jvp Its rule: `function(primals, tangents)` returning
+#'   `list(value, tangent)`.
+#' @return A function with the arguments of `f`.
+#' @examples
+#' softplus <- custom_jvp(function(x) log1p(exp(x)),
+#'   jvp = function(p, t) list(log1p(exp(p[[1]])), t[[1]] / (1 + exp(-p[[1]]))))
+#' grad(function(x) sum(softplus(x)))(c(-1, 0, 800))
+#' jvp(softplus, list(800), list(1))$tangent
+#' @export
+custom_jvp <- function(f, jvp) {
+  f <- match.fun(f)
+  rule <- match.fun(jvp)
+  out <- function(...) {
+    args <- list(...)
+    leaves <- tree_flatten(args)$leaves
+    if (!is_tracing() || !any(vapply(leaves, is_rj_tracer, NA))) return(f(...))
+    custom_jvp_call(f, rule, args)
+  }
+  structure(out, class = c("rjax_custom_jvp", "function"))
+}
+
+#' @export
+print.rjax_custom_jvp <- function(x, ...) {
+  cat("<rjax function with a custom forward-mode rule>\n")
+  invisible(x)
+}
+
+custom_jvp_call <- function(f, rule, args) {
+  fl <- tree_flatten(args)
+  tr_f <- trace_graph(function(...) overlay_fn(f)(...), args)
+  if (tr_f$n_out != 1L || !inherits(tr_f$out_def, "rj_leaf")) rj_abort("grad", "custom_jvp: f must return a single array")
+  tangent_leaves <- lapply(fl$leaves, function(l) placeholder(if (dtype(l) == "f32") "f32" else "f64", leaf_shape(l)))
+  flat_rule <- function(p, t) {
+    r <- rule(tree_unflatten(fl$def, p), tree_unflatten(fl$def, t))
+    if (!is.list(r) || length(r) != 2L) rj_abort("grad", "custom_jvp: the jvp rule must return list(value, tangent)")
+    r
+  }
+  tr_rule <- trace_graph(flat_rule, list(p = fl$leaves, t = tangent_leaves))
+  .Call(C_rjc_custom_jvp_call, tr_f$graph, tr_rule$graph, fl$leaves, current_trace())[[1L]]
+}

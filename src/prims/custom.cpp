@@ -75,6 +75,66 @@ PrimRegistration reg([] {
   return d;
 }());
 
+
+// ---- custom_jvp_call: a call of a function with a user-defined forward rule
+// (R's custom_jvp(f, jvp)). Sub-graphs:
+//   sub[0] f:    args -> value
+//   sub[1] rule: [args..., one tangent per arg...] -> [value, tangent]
+// Forward mode runs the rule; reverse mode transposes it (the tangent it
+// returns is linear in the input tangents, so its VJP with respect to them,
+// at zero tangents, is the pullback), as JAX derives reverse mode from a
+// custom JVP. vmap batches f.
+
+std::vector<int> rule_inputs(Builder& b, const Node& n, const std::vector<int>& t) {
+  std::vector<int> in = n.in;
+  const Graph& rule = *n.sub.at(1);
+  for (size_t k = 0; k < n.in.size(); ++k) {
+    int v = k < t.size() ? t[k] : -1;
+    in.push_back(v >= 0 ? v : b.full(0, rule.type(rule.params.at(n.in.size() + k))));
+  }
+  return in;
+}
+
+int jvp_custom_rule(Builder& b, const Node& n, int, const std::vector<int>& t) {
+  const Graph& rule = *n.sub.at(1);
+  auto m = replay(b, rule, rule_inputs(b, n, t));
+  return m[rule.outputs.at(1)];
+}
+
+std::vector<int> vjp_custom_rule(Builder& b, const Node& n, int, int ct) {
+  const Graph& rule = *n.sub.at(1);
+  const int na = (int)n.in.size();
+  std::vector<int> wrt;
+  for (int k = 0; k < na; ++k) wrt.push_back(na + k);
+  GraphPtr vg = vjp_graph(rule, wrt, {0, 1});
+  std::vector<int> in = rule_inputs(b, n, {});
+  in.push_back(ct);
+  auto m = replay(b, *vg, in);
+  std::vector<int> out;
+  for (int k = 0; k < na; ++k) {
+    int c = m[vg->outputs.at(k)];
+    if (!is_float(b.type(n.in[k]).dtype)) c = -1;
+    else if (b.type(c).dtype != b.type(n.in[k]).dtype) c = b.convert(c, b.type(n.in[k]).dtype);
+    out.push_back(c);
+  }
+  return out;
+}
+
+PrimRegistration reg_jvp([] {
+  PrimDef d;
+  d.name = "custom_jvp_call";
+  d.r_name = "custom_jvp";
+  d.arity = -1;
+  d.infer = infer_custom;
+  d.no_eval = "inlined by optimize() before any backend runs the program";
+  d.vjp = vjp_custom_rule;
+  d.jvp = jvp_custom_rule;
+  d.batch = batch_custom;
+  d.foldable = false;
+  d.print_attrs = print_custom;
+  return d;
+}());
+
 }  // namespace
 
 // Inlines f's sub-graph of a custom_vjp_call node (used by the simplifier).

@@ -169,3 +169,19 @@ test_that("forward-mode errors are classed", {
   expect_error(jvp(function(x) x, list(1, 2), list(1)), class = "rjax_grad_error")
   expect_error(jvp(function(x) x, list(c(1, 2)), list(c(1, 2, 3))), class = "rjax_shape_error")
 })
+
+test_that("custom_jvp: the rule serves forward and reverse mode, eagerly and under jit", {
+  softplus <- custom_jvp(function(x) log1p(exp(x)),
+                         jvp = function(p, t) list(log1p(exp(p[[1]])), t[[1]] / (1 + exp(-p[[1]]))))
+  x <- c(-1, 0, 30)
+  expect_rj_equal(softplus(x), log1p(exp(x)))
+  expect_rj_equal(jvp(softplus, list(x), list(c(1, 1, 1)))$tangent, 1 / (1 + exp(-x)))
+  expect_rj_equal(grad(function(x) sum(softplus(x)))(x), 1 / (1 + exp(-x)))
+  expect_rj_equal(jit(grad(function(x) sum(softplus(x) * c(1, 2, 3))))(x), c(1, 2, 3) / (1 + exp(-x)))
+  # a rule that differs from f's own derivative shows it is used
+  f <- custom_jvp(function(x, y) x * y, jvp = function(p, t) list(p[[1]] * p[[2]], 2 * t[[1]] + 3 * t[[2]]))
+  expect_rj_equal(jvp(f, list(1, 1), list(1, 0))$tangent, 2)
+  expect_rj_equal(grad(f, wrt = 2)(1, 1), 3)
+  expect_rj_equal(jacrev(function(v) f(v, v))(c(1, 2)), diag(5, 2))
+  expect_rj_equal(vmap(function(v) f(v, 2))(c(1, 2, 3)), c(2, 4, 6))
+})

@@ -131,3 +131,20 @@ test_that("selu's where and its vmap(grad)", {
   expect_rj_equal(vmap(selu)(x), selu(x))
   expect_rj_equal(vmap(grad(selu))(x), ifelse(x > 0, 1.05, 1.05 * 1.67 * exp(x)))
 })
+
+test_that("rj_devices() lists the CPU and block_until_ready() returns its argument", {
+  d <- rj_devices()
+  expect_s3_class(d, "data.frame")
+  expect_true("cpu" %in% d$platform)
+  expect_true(all(c("id", "platform", "kind", "threads", "memory") %in% names(d)))
+  x <- list(a = rj_array(1:3), b = 2)
+  expect_identical(block_until_ready(x), x)
+})
+
+test_that("which.max ignores NaN as jnp.nanargmax, under vmap and jit too", {
+  v <- c(NaN, 3, 7, NaN, 1)
+  expect_equal(as_r(which.max(rj_array(v))), 3L)
+  m <- cbind(c(NaN, 2, 5), c(4, NaN, 1))
+  expect_rj_equal(vmap(function(x) which.max(x))(m), c(3L, 1L))
+  expect_rj_equal(jit(function(x) which.max(x))(v), 3L)
+})
