@@ -59,22 +59,18 @@ int batch_custom(Builder& b, const Node& n, const std::vector<Type>&, const std:
 
 std::string print_custom(const Attrs&) { return ""; }
 
-PrimRegistration reg([] {
-  PrimDef d;
-  d.name = "custom_vjp_call";
-  d.r_name = "custom_vjp";
-  d.arity = -1;
-  d.infer = infer_custom;
-  d.eval = nullptr;       // never run: optimize() inlines f first
+// A call with a custom rule: never run (optimize() inlines f first).
+PrimDef custom_prim(const char* name, const char* r_name, VjpFn vjp, JvpFn jvp) {
+  PrimDef d = make_prim(name, -1, infer_custom, nullptr, vjp, print_custom);
+  d.r_name = r_name;
   d.no_eval = "inlined by optimize() before any backend runs the program";
-  d.vjp = vjp_custom;
-  d.jvp = jvp_custom;
+  d.jvp = jvp;
   d.batch = batch_custom;
   d.foldable = false;
-  d.print_attrs = print_custom;
   return d;
-}());
+}
 
+PrimRegistration reg(custom_prim("custom_vjp_call", "custom_vjp", vjp_custom, jvp_custom));
 
 // ---- custom_jvp_call: a call of a function with a user-defined forward rule
 // (R's custom_jvp(f, jvp)). Sub-graphs:
@@ -120,20 +116,7 @@ std::vector<int> vjp_custom_rule(Builder& b, const Node& n, int, int ct) {
   return out;
 }
 
-PrimRegistration reg_jvp([] {
-  PrimDef d;
-  d.name = "custom_jvp_call";
-  d.r_name = "custom_jvp";
-  d.arity = -1;
-  d.infer = infer_custom;
-  d.no_eval = "inlined by optimize() before any backend runs the program";
-  d.vjp = vjp_custom_rule;
-  d.jvp = jvp_custom_rule;
-  d.batch = batch_custom;
-  d.foldable = false;
-  d.print_attrs = print_custom;
-  return d;
-}());
+PrimRegistration reg_jvp(custom_prim("custom_jvp_call", "custom_jvp", vjp_custom_rule, jvp_custom_rule));
 
 }  // namespace
 
