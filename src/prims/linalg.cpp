@@ -328,7 +328,8 @@ void k_det(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
 // batch axis: the column-major slices x[, , k] are contiguous); a rank-2
 // operand is shared by every slice. The result is stacked the same way
 // (logabsdet/detsign: a vector, one value per slice). Each slice runs the
-// matrix kernel on views (no copies), the slices in parallel.
+// matrix kernel on views (no copies), the slices in parallel. A singular
+// (or, for chol, non positive definite) slice gives NaN for that lane.
 
 int64_t stack_size(const std::vector<Type>& in) {
   int64_t B = -1;
@@ -381,7 +382,17 @@ void k_stacked(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a
         }
       }
       BufferPtr o = slice_view(out, k, B);
-      K(vin, *o, a);
+      try {
+        K(vin, *o, a);
+      } catch (const Error& e) {
+        // A lane whose matrix is singular (or not positive definite) gives
+        // NaN, as in JAX, instead of stopping every other lane of the batch.
+        if (e.kind != "singular" && e.kind != "not_pd") throw;
+        dispatch_float(o->dtype, "linear algebra", [&](auto z) {
+          using T = decltype(z);
+          std::fill(o->as<T>(), o->as<T>() + o->size(), std::numeric_limits<T>::quiet_NaN());
+        });
+      }
     }
   });
 }

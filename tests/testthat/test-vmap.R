@@ -148,3 +148,13 @@ test_that("which.max ignores NaN as jnp.nanargmax, under vmap and jit too", {
   expect_rj_equal(vmap(function(x) which.max(x))(m), c(3L, 1L))
   expect_rj_equal(jit(function(x) which.max(x))(v), 3L)
 })
+
+test_that("a singular lane of a batched solve gives NaN, the other lanes their solution", {
+  A <- array(0, c(2, 2, 3))
+  A[, , 1] <- diag(2); A[, , 2] <- matrix(1, 2, 2); A[, , 3] <- diag(2) * 2
+  r <- as_r(vmap(function(a) solve(a, c(1, 1)))(A))
+  expect_equal(r[, 1], c(1, 1))
+  expect_true(all(is.nan(r[, 2])))
+  expect_equal(r[, 3], c(0.5, 0.5))
+  expect_error(solve(rj_array(matrix(1, 2, 2)), c(1, 1)), class = "rjax_singular_error")  # unbatched: R's error
+})
