@@ -555,3 +555,17 @@ custom_jvp_call <- function(f, rule, args) {
   tr_rule <- trace_graph(flat_rule, list(p = fl$leaves, t = tangent_leaves))
   .Call(C_rjc_custom_jvp_call, tr_f$graph, tr_rule$graph, fl$leaves, current_trace())[[1L]]
 }
+
+#' @rdname jvp
+#' @details `linearize(f, primals)` returns `list(value, jvp_fn)` where
+#'   `jvp_fn(tangents)` gives the tangent at `primals` for a list of tangents
+#'   (as `jax.linearize`; here each call runs the forward pass again rather
+#'   than storing a linearised program).
+#' @export
+linearize <- function(f, primals) {
+  f <- match.fun(f)
+  if (!is.list(primals) || is.object(primals)) primals <- list(primals)
+  value <- do.call(f, primals)
+  jvp_fn <- function(tangents) jvp(f, primals, tangents)$tangent
+  list(value = value, jvp_fn = jvp_fn)
+}

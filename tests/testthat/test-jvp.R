@@ -185,3 +185,9 @@ test_that("custom_jvp: the rule serves forward and reverse mode, eagerly and und
   expect_rj_equal(jacrev(function(v) f(v, v))(c(1, 2)), diag(5, 2))
   expect_rj_equal(vmap(function(v) f(v, 2))(c(1, 2, 3)), c(2, 4, 6))
 })
+
+test_that("linearize gives the value and the linear map", {
+  lin <- linearize(function(x) sin(x) * x, list(c(1, 2)))
+  expect_rj_equal(lin$value, sin(c(1, 2)) * c(1, 2))
+  expect_rj_equal(lin$jvp_fn(list(c(1, 0))), c(cos(1) + sin(1), 0))
+})
