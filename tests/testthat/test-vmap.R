@@ -158,3 +158,27 @@ test_that("a singular lane of a batched solve gives NaN, the other lanes their s
   expect_equal(r[, 3], c(0.5, 0.5))
   expect_error(solve(rj_array(matrix(1, 2, 2)), c(1, 1)), class = "rjax_singular_error")  # unbatched: R's error
 })
+
+test_that("batched loop constants, scanned inputs and forward mode under vmap", {
+  # a batched cond constant: each lane stops at its own limit
+  expect_rj_equal(vmap(function(lim) while_loop(function(s) s < lim, function(s) s * 2, 1))(c(10, 100, 1000)),
+                  c(16, 128, 1024))
+  # batched scanned inputs: the scan axis stays last, the batch axis before it
+  sc <- function(xs) scan(function(c, x) list(c + x^2, c), 0, xs)
+  expect_rj_equal(vmap(function(xs) sc(xs)$carry)(matrix(1:6, 3)), c(14, 77))
+  expect_rj_equal(vmap(function(xs) sc(xs)$ys)(matrix(1:6, 3)), cbind(c(0, 1, 5), c(0, 16, 41)))
+  # an unbatched matrix and a batched vector in a while body
+  m <- matrix(c(0.5, 0, 0, 0.5), 2)
+  w <- function(m, b) while_loop(function(s) s$i < 3, function(s) list(i = s$i + 1, v = m %*% s$v + b),
+                                 list(i = 0, v = c(1, 1)))$v
+  expect_rj_equal(vmap(w, in_axes = list(NULL, -1))(m, matrix(1:4, 2)), cbind(c(1.875, 3.625), c(5.375, 7.125)))
+  # jvp of vmap, vmap of jvp, vmap of jacfwd through a while loop
+  expect_rj_equal(jvp(vmap(function(x) x^3), list(c(1, 2)), list(c(1, 1)))$tangent, c(3, 12))
+  expect_rj_equal(vmap(function(x) jvp(function(y) y^3, list(x), list(1))$tangent)(c(1, 2)), c(3, 12))
+  J <- vmap(jacfwd(function(v) while_loop(function(s) s[1] < 10, function(s) s * 2, v)))(matrix(c(1, 1, 3, 3), 2))
+  expect_rj_equal(as_r(J)[, , 1], diag(16, 2))
+  expect_rj_equal(as_r(J)[, , 2], diag(4, 2))
+  # reverse mode through a while loop stays refused under vmap
+  expect_error(grad(function(x) sum(vmap(function(v) while_loop(function(s) s < 10, function(s) s * 2, v))(x)))(c(1, 3)),
+               class = "rjax_grad_error")
+})
