@@ -331,34 +331,37 @@ void k_det(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
 // matrix kernel on views (no copies), the slices in parallel. A singular
 // (or, for chol, non positive definite) slice gives NaN for that lane.
 
-int64_t stack_size(const std::vector<Type>& in) {
-  int64_t B = -1;
+// The batch dims of the stacked operands (shape[2:]; empty: none stacked).
+Shape stack_dims(const std::vector<Type>& in) {
+  Shape B;
+  bool any = false;
   for (auto& t : in)
-    if (t.rank() == 3) {
-      if (B >= 0 && t.shape[2] != B)
-        fail("shape", "batched linear algebra: stacks of " + std::to_string(B) + " and " + std::to_string(t.shape[2]) +
-                          " matrices");
-      B = t.shape[2];
+    if (t.rank() > 2) {
+      Shape d(t.shape.begin() + 2, t.shape.end());
+      if (any && d != B)
+        fail("shape", "batched linear algebra: stacks of matrices of shapes [" + shape_str(B) + "] and [" + shape_str(d) + "]");
+      B = d;
+      any = true;
     }
   return B;
 }
 
 template <InferFn F>
 Type infer_stacked(const std::vector<Type>& in, const Attrs& a) {
-  const int64_t B = stack_size(in);
-  if (B < 0) return F(in, a);
+  const Shape B = stack_dims(in);
+  if (B.empty()) return F(in, a);
   std::vector<Type> m = in;
-  for (auto& t : m)
-    if (t.rank() == 3) t.shape.pop_back();
+  for (auto& t : m) t.shape.resize(2);
   Type r = F(m, a);
-  r.shape.push_back(B);
+  r.shape.insert(r.shape.end(), B.begin(), B.end());
   return r;
 }
 
-BufferPtr slice_view(const Buffer& x, int64_t k, int64_t count) {
+// Matrix k of a stack (or element k of a vector of per-matrix values).
+BufferPtr slice_view(const Buffer& x, int64_t k, int64_t count, size_t keep) {
   BufferPtr base(const_cast<Buffer*>(&x), [](Buffer*) {});  // a view for the kernel's call only
   Shape s = x.shape;
-  s.pop_back();
+  s.resize(keep);
   const int64_t per = count ? x.size() / count : 0;
   return buffer_view(base, (size_t)(k * per) * dtype_size(x.dtype), x.dtype, s);
 }
@@ -367,21 +370,22 @@ template <EvalFn K>
 void k_stacked(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
   int64_t B = -1;
   for (auto* x : in)
-    if (x->shape.size() == 3) B = x->shape[2];
+    if (x->shape.size() > 2) B = shape_size(Shape(x->shape.begin() + 2, x->shape.end()));
   if (B < 0) return K(in, out, a);
+  const size_t out_keep = out.shape.size() - (in[0]->shape.size() > 2 ? in[0]->shape.size() - 2 : in[1]->shape.size() - 2);
   parallel_for(B, 16, [&](int64_t lo, int64_t hi) {
     for (int64_t k = lo; k < hi; ++k) {
       std::vector<BufferPtr> views;
       std::vector<const Buffer*> vin;
       for (auto* x : in) {
-        if (x->shape.size() == 3) {
-          views.push_back(slice_view(*x, k, B));
+        if (x->shape.size() > 2) {
+          views.push_back(slice_view(*x, k, B, 2));
           vin.push_back(views.back().get());
         } else {
           vin.push_back(x);
         }
       }
-      BufferPtr o = slice_view(out, k, B);
+      BufferPtr o = slice_view(out, k, B, out_keep);
       try {
         K(vin, *o, a);
       } catch (const Error& e) {
@@ -424,22 +428,35 @@ int trisolve(Builder& b, int t, int rhs, bool upper, bool trans) {
   return b.emit("trisolve", {t, rhs}, ints_attrs({upper ? 1 : 0, trans ? 1 : 0}));
 }
 
-int transpose2(Builder& b, int x) {
-  if (b.type(x).rank() == 3) return b.transpose(x, {1, 0, 2});  // each matrix of a stack
-  return b.transpose(x, {1, 0});
+int transpose2(Builder& b, int x) {  // each matrix of a stack
+  std::vector<int64_t> perm = {1, 0};
+  for (int i = 2; i < b.type(x).rank(); ++i) perm.push_back(i);
+  return b.transpose(x, perm);
+}
+
+// A matrix [m, n] spread over the stack of shape s ([m, n, B...]).
+int spread_matrix(Builder& b, int m, const Shape& s) {
+  Shape r = b.type(m).shape;
+  r.resize(s.size(), 1);
+  return b.broadcast_to(b.reshape(m, r), s);
 }
 
 // x * m for a constant matrix m, on a matrix or a stack of them.
 int times_matrix(Builder& b, int x, int m) {
   const Shape s = b.type(x).shape;
-  if (s.size() == 3) m = b.broadcast_to(b.reshape(m, {s[0], s[1], 1}), s);
+  if (s.size() > 2) m = spread_matrix(b, m, s);
   return b.mul(x, m);
 }
 
 // A per-matrix scalar (rank 0, or one per slice of a stack) spread over x's matrices.
 int per_matrix(Builder& b, int g, int x) {
   const Shape s = b.type(x).shape;
-  if (s.size() == 3 && b.type(g).rank() == 1) return b.broadcast_to(b.reshape(g, {1, 1, s[2]}), s);
+  if (s.size() > 2 && b.type(g).rank() > 0) {
+    Shape r = {1, 1};
+    const Shape gs = b.type(g).shape;
+    r.insert(r.end(), gs.begin(), gs.end());
+    return b.broadcast_to(b.reshape(g, r), s);
+  }
   return g;
 }
 
@@ -509,6 +526,15 @@ std::vector<int> vjp_logabsdet(Builder& b, const Node& n, int, int g) {
 
 int tangent_or_zero(Builder& b, int t, int like) { return t >= 0 ? t : b.zeros_like(like); }
 
+// x - y where one of them may be a stack of the other's matrices (a shared
+// right-hand side minus a per-slice correction).
+int sub_stacked(Builder& b, int x, int y) {
+  const Shape sx = b.type(x).shape, sy = b.type(y).shape;
+  if (sx.size() == 2 && sy.size() > 2) x = spread_matrix(b, x, sy);
+  if (sy.size() == 2 && sx.size() > 2) y = spread_matrix(b, y, sx);
+  return b.sub(x, y);
+}
+
 int jvp_matmul(Builder& b, const Node& n, int, const std::vector<int>& t) {
   int r = -1;
   if (t[0] >= 0) r = b.emit("matmul", {t[0], n.in[1]}, n.attrs);
@@ -523,7 +549,7 @@ int jvp_solve(Builder& b, const Node& n, int x, const std::vector<int>& t) {
   if (t[0] < 0 && t[1] < 0) return -1;
   bool trans = flag(n.attrs, 0);
   int rhs = tangent_or_zero(b, t[1], n.in[1]);
-  if (t[0] >= 0) rhs = b.sub(rhs, b.matmul(t[0], x, trans, false));
+  if (t[0] >= 0) rhs = sub_stacked(b, rhs, b.matmul(t[0], x, trans, false));
   return b.emit("solve", {n.in[0], rhs}, n.attrs);
 }
 
@@ -534,7 +560,7 @@ int jvp_trisolve(Builder& b, const Node& n, int x, const std::vector<int>& t) {
   if (t[0] >= 0) {
     int64_t m = b.type(n.in[0]).shape[0];
     int mask = const_matrix(b, b.type(n.in[0]).dtype, m, [&](int64_t i, int64_t j) { return upper ? i <= j : i >= j; });
-    rhs = b.sub(rhs, b.matmul(times_matrix(b, t[0], mask), x, trans, false));
+    rhs = sub_stacked(b, rhs, b.matmul(times_matrix(b, t[0], mask), x, trans, false));
   }
   return b.emit("trisolve", {n.in[0], rhs}, n.attrs);
 }
@@ -565,35 +591,48 @@ int jvp_logabsdet(Builder& b, const Node& n, int, const std::vector<int>& t) {
 // (matmul without transposing it, solve, trisolve), the stack [k, n, B] is
 // the matrix [k, n B]: one GEMM / one factorisation serves every slice.
 
-int stack_of(Builder& b, int v, int ax) { return ax < 0 ? v : move_axis(b, v, ax, b.type(v).rank() - 1); }
+// An operand of the batched node: its batch axis last. A rank-2 operand
+// that is not batched stays one matrix shared by every slice; an operand
+// that was already a stack (a node batched before, as in nested vmap) and is
+// not batched now is spread along the new axis.
+int stack_of(Builder& b, int v, int ax, const Type& unbatched, int64_t B) {
+  if (ax < 0 && unbatched.rank() == 2) return v;
+  return batch_last(b, v, ax, B);
+}
 
 int wide_rhs(Builder& b, const Node& n, int lhs, int rhs, int* oax) {
-  const Shape s = b.type(rhs).shape;  // [k, n, B]
-  int r = b.emit(n.prim, {lhs, b.reshape(rhs, {s[0], s[1] * s[2]})}, n.attrs);
-  const Shape rs = b.type(r).shape;
-  *oax = 2;
-  return b.reshape(r, {rs[0], s[1], s[2]});
+  const Shape s = b.type(rhs).shape;  // [k, n, B...]
+  const int64_t cols = shape_size(s) / s[0];
+  int r = b.emit(n.prim, {lhs, b.reshape(rhs, {s[0], cols})}, n.attrs);
+  Shape rs = s;
+  rs[0] = b.type(r).shape[0];
+  *oax = (int)s.size() - 1;
+  return b.reshape(r, rs);
 }
 
-int batch_matmul(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+int batch_matmul(Builder& b, const Node& n, const std::vector<Type>& ts, const std::vector<int>& v,
                  const std::vector<int>& ax, int* oax) {
-  int A = stack_of(b, v[0], ax[0]), B = stack_of(b, v[1], ax[1]);
-  if (ax[0] < 0 && !flag(n.attrs, 1)) return wide_rhs(b, n, A, B, oax);
-  *oax = 2;
-  return b.emit("matmul", {A, B}, n.attrs);
+  const int64_t B = batch_size(b, v, ax);
+  int A = stack_of(b, v[0], ax[0], ts[0], B), C = stack_of(b, v[1], ax[1], ts[1], B);
+  if (ax[0] < 0 && ts[0].rank() == 2 && !flag(n.attrs, 1)) return wide_rhs(b, n, A, C, oax);
+  int r = b.emit("matmul", {A, C}, n.attrs);
+  *oax = b.type(r).rank() - 1;
+  return r;
 }
 
-int batch_solve(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+int batch_solve(Builder& b, const Node& n, const std::vector<Type>& ts, const std::vector<int>& v,
                 const std::vector<int>& ax, int* oax) {
-  int A = stack_of(b, v[0], ax[0]), B = stack_of(b, v[1], ax[1]);
-  if (ax[0] < 0) return wide_rhs(b, n, A, B, oax);
-  *oax = 2;
-  return b.emit(n.prim, {A, B}, n.attrs);
+  const int64_t B = batch_size(b, v, ax);
+  int A = stack_of(b, v[0], ax[0], ts[0], B), C = stack_of(b, v[1], ax[1], ts[1], B);
+  if (ax[0] < 0 && ts[0].rank() == 2) return wide_rhs(b, n, A, C, oax);
+  int r = b.emit(n.prim, {A, C}, n.attrs);
+  *oax = b.type(r).rank() - 1;
+  return r;
 }
 
-int batch_unary(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+int batch_unary(Builder& b, const Node& n, const std::vector<Type>& ts, const std::vector<int>& v,
                 const std::vector<int>& ax, int* oax) {
-  int r = b.emit(n.prim, {stack_of(b, v[0], ax[0])}, n.attrs);
+  int r = b.emit(n.prim, {stack_of(b, v[0], ax[0], ts[0], batch_size(b, v, ax))}, n.attrs);
   *oax = b.type(r).rank() - 1;
   return r;
 }

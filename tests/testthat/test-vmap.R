@@ -182,3 +182,25 @@ test_that("batched loop constants, scanned inputs and forward mode under vmap", 
   expect_error(grad(function(x) sum(vmap(function(v) while_loop(function(s) s < 10, function(s) s * 2, v))(x)))(c(1, 3)),
                class = "rjax_grad_error")
 })
+
+test_that("nested vmap and derivatives of vmapped linear algebra (stacks with several batch axes)", {
+  set.seed(5)
+  S <- array(0, c(3, 3, 4))
+  for (k in 1:4) S[, , k] <- crossprod(matrix(rnorm(9), 3)) + diag(3)
+  W <- matrix(1:9, 3)
+  g <- as_r(grad(function(s) sum(vmap(function(a) sum(chol(a) * W))(s)))(S))
+  for (k in 1:4) expect_equal(g[, , k], as_r(grad(function(a) sum(chol(a) * W))(S[, , k])), tolerance = 1e-12)
+  ff <- function(v) sum(sapply(1:4, function(k) log(det(S[, , k] * v[1] + diag(3) * v[2]))))
+  H <- as_r(hessian(function(v) sum(vmap(function(a) log(det(a * v[1] + diag(3) * v[2])))(S)))(c(1, 0.5)))
+  e <- 1e-4
+  Hfd <- matrix(0, 2, 2)
+  for (i in 1:2) for (j in 1:2) {
+    ei <- replace(numeric(2), i, e); ej <- replace(numeric(2), j, e); v0 <- c(1, 0.5)
+    Hfd[i, j] <- (ff(v0 + ei + ej) - ff(v0 + ei - ej) - ff(v0 - ei + ej) + ff(v0 - ei - ej)) / (4 * e^2)
+  }
+  expect_equal(H, Hfd, tolerance = 1e-6)
+  A <- array(rnorm(2 * 2 * 3 * 4), c(2, 2, 3, 4)); bb <- array(rnorm(2 * 3 * 4), c(2, 3, 4))
+  r <- vmap(function(a4, b4) vmap(function(a, b) solve(a + diag(2) * 3, b))(a4, b4))(A, bb)
+  want <- sapply(1:4, function(j) sapply(1:3, function(i) solve(A[, , i, j] + diag(2) * 3, bb[, i, j])), simplify = "array")
+  expect_equal(as_r(r), want, tolerance = 1e-12)
+})
