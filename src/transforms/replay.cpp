@@ -16,6 +16,26 @@ GraphPtr graph_like(const Graph& g) {
   return out;
 }
 
+int reemit(Builder& b, const Node& n, std::vector<int> in) {
+  if (n.sub.empty()) return b.emit(n.prim, std::move(in), n.attrs);
+  // Nodes owning sub-graphs (control flow, custom_vjp_call) are copied with
+  // their inputs remapped; their sub-graphs capture nothing, so they need no
+  // rewiring. No CSE for them: sharing would need comparing sub-graphs.
+  Node c = n;
+  c.in = std::move(in);
+  b.g.nodes.push_back(std::move(c));
+  return (int)b.g.nodes.size() - 1;
+}
+
+bool RewrittenTuples::read(const Node& n, int v, std::vector<int>& map, std::vector<int>& side) const {
+  auto it = outs.find(n.in.at(0));
+  if (it == outs.end()) return false;
+  const int k = (int)n.attrs.ints.at(0);
+  map[v] = it->second.first.at(k);
+  side[v] = it->second.second.at(k);
+  return true;
+}
+
 std::vector<int> replay(Builder& b, const Graph& src, const std::vector<int>& inputs, const std::vector<char>* keep) {
   std::vector<int> map(src.nodes.size(), -1);
   auto ins = src.inputs();
@@ -29,17 +49,7 @@ std::vector<int> replay(Builder& b, const Graph& src, const std::vector<int>& in
     if (n.value) { map[v] = b.constant(n.value, n.type.weak); continue; }
     std::vector<int> in;
     for (int i : n.in) in.push_back(map[i]);
-    if (!n.sub.empty()) {
-      // Nodes owning sub-graphs (custom_vjp_call) are copied with their
-      // inputs remapped; their sub-graphs capture nothing, so they need no
-      // rewiring. No CSE for them: sharing would need comparing sub-graphs.
-      Node c = n;
-      c.in = std::move(in);
-      b.g.nodes.push_back(std::move(c));
-      map[v] = (int)b.g.nodes.size() - 1;
-      continue;
-    }
-    map[v] = b.emit(n.prim, in, n.attrs);
+    map[v] = reemit(b, n, std::move(in));
   }
   return map;
 }
