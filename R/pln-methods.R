@@ -1,7 +1,11 @@
 # Methods for pln_fit objects. Sign conventions follow PLNmodels: AIC, BIC
 # and ICL are "larger is better" (loglik minus penalties).
 
-pln_nb_param <- function(object) object$p * object$d + object$p * (object$p + 1) / 2
+pln_nb_param <- function(object) {
+  p <- object$p
+  cov <- switch(object$control$covariance %||% "full", full = p * (p + 1) / 2, diagonal = p, spherical = 1)
+  p * object$d + cov
+}
 
 pln_entropy <- function(object) 0.5 * (object$n * object$p * log(2 * pi * exp(1)) + sum(log(object$S^2)))
 
