@@ -7,6 +7,18 @@
 # of arrays on an unconstrained scale (log variances), so that SQUAREM can
 # extrapolate them linearly.
 
+pln_clamp <- function(x) pmin(pmax(x, -1), 1)
+
+# A Newton step on the coefficients of X for the Poisson part of the ELBO,
+# with the diagonal of a majorant of X' diag(w A_j) X (exact for
+# indicator designs): the direction along which B of an all-zero group
+# drifts to -Inf. Returns the d x p increment.
+pln_x_newton <- function(dat, A) {
+  gB <- crossprod(dat$X, (dat$Y - A) * dat$w)
+  hB <- crossprod(dat$aX, A * dat$wr)
+  pln_clamp(gB / pmax(hB, dat$tiny))
+}
+
 pln_tree_sum <- function(a, b = a) Reduce(`+`, Map(function(x, y) sum(x * y), a, b))
 pln_tree_maxabs <- function(a) Reduce(pmax, lapply(a, function(x) max(abs(x))))
 

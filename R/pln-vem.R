@@ -41,20 +41,18 @@ pln_vem_step_fn <- function(covariance) {
     A <- exp(Z + S2 / 2)
     elbo <- -dat$wsum / 2 * determinant(pr$Sigma)$modulus + sum((dat$Y * Z - A + 0.5 * par$t) * dat$w)
     # Newton on each latent mean (Omega's off-diagonal kept in the gradient only).
-    dm <- pmin(pmax((dat$Y - A - pr$R %*% Om) / (A + dO), -1), 1)
+    dm <- pln_clamp((dat$Y - A - pr$R %*% Om) / (A + dO))
     Mu <- Mu + dm
     A <- A * exp(dm)
     # Newton along X delta (a majorised diagonal Hessian, exact for indicator designs).
-    gB <- crossprod(dat$X, (dat$Y - A) * dat$w)
-    hB <- crossprod(dat$aX, A * dat$wr)
-    dB <- dat$X %*% pmin(pmax(gB / pmax(hB, dat$tiny), -1), 1)
+    dB <- dat$X %*% pln_x_newton(dat, A)
     Mu <- Mu + dB
     A <- A * exp(dB)
     # Newton on t = log(S^2): the ELBO is concave in t.
     H <- A + dO
     g <- 0.5 * (1 - S2 * H)
     h <- -0.5 * S2 * H - A * S2 * S2 / 4
-    list(par = list(Mu = Mu, t = par$t - pmin(pmax(g / h, -1), 1)), elbo = elbo)
+    list(par = list(Mu = Mu, t = par$t - pln_clamp(g / h)), elbo = elbo)
   }
 }
 
