@@ -60,7 +60,9 @@ pln_entropy <- function(object) {
 #' nd <- data.frame(x = c(0, 1), Offset = I(matrix(100, 2, 5)))
 #' predict(fit, nd, type = "response")
 #' # conditional on the observed counts of the first two species
-#' predict(fit, nd, type = "response", responses = sim$Y[1:2, 1:2, drop = FALSE])
+#' obs <- sim$Y[1:2, 1:2, drop = FALSE]
+#' colnames(obs) <- colnames(coef(fit))[1:2]
+#' predict(fit, nd, type = "response", responses = obs)
 #' @name pln-methods
 NULL
 
@@ -114,7 +116,12 @@ sigma.pln_fit <- function(object, ...) object$Sigma
 pln_vcov_blocks <- function(object) {
   A <- fitted(object)
   w <- object$weights %||% rep(1, object$n)
-  lapply(seq_len(object$p), function(j) solve(crossprod(object$X, object$X * (w * A[, j]))))
+  # A coefficient of a group with only zero counts has (almost) no
+  # information: its variance comes out huge (or Inf), not as an error.
+  lapply(seq_len(object$p), function(j) {
+    info <- crossprod(object$X, object$X * (w * A[, j]))
+    tryCatch(solve(info, tol = 0), error = function(e) matrix(Inf, object$d, object$d))
+  })
 }
 
 #' @rdname pln-methods
