@@ -21,8 +21,11 @@ pln_pca_step_fn <- function() {
     elbo <- sum(dat$Y * (dat$O + dat$X %*% par$B + tcrossprod(M, C)) - A) -
       0.5 * sum(M * M + S2 - par$t) + 0.5 * length(M)
     # M: gradient (Y - A) C - M, curvature A (C * C) + 1.
+    # Steps are limited so that no log-rate moves by more than about 1
+    # (a move of M[, k] by d changes log-rates by d * C[, k]).
     AC2 <- A %*% C2
-    M <- M + pln_clamp(((dat$Y - A) %*% C - M) / (AC2 + 1))
+    cmax <- dat$ones_n %*% matrix(pmax(sqrt(colSums(C2)), 1), 1L)
+    M <- M + pln_clamp(((dat$Y - A) %*% C - M) / (AC2 + 1) * cmax) / cmax
     par1 <- list(B = par$B, C = C, M = M, t = par$t)
     A <- pln_pca_A(par1, dat)
     # B and C from the same A. C: gradient (Y - A)' M - (A' S2) * C, with the
@@ -33,7 +36,8 @@ pln_pca_step_fn <- function() {
     Q <- A * (rowSums(aM) + tcrossprod(S2, aC))
     hC <- crossprod(Q, aM) + aC * crossprod(Q, S2) + crossprod(A, S2)
     gC <- crossprod(dat$Y - A, M) - crossprod(A, S2) * C
-    C <- C + pln_clamp(gC / pmax(hC, dat$tiny))
+    mmax <- dat$ones_p %*% matrix(pmax(sqrt(colSums(M * M) / nrow(M)), 1), 1L)
+    C <- C + pln_clamp(gC / pmax(hC, dat$tiny) * mmax) / mmax
     par2 <- list(B = par$B + dB, C = C, M = M, t = par$t)
     A <- pln_pca_A(par2, dat)
     # t = log(S^2): gradient 0.5 (1 - S2 (A C2 + 1)), concave in t.
@@ -64,6 +68,7 @@ pln_pca_one <- function(init, md, control, const) {
   arr <- function(x) rj_array(x, dtype = dt)
   n <- nrow(md$Y)
   dat <- list(Y = arr(md$Y), O = arr(md$O), X = arr(md$X), aX = arr(abs(md$X)), w = 1,
+              ones_n = arr(matrix(1, n, 1L)), ones_p = arr(matrix(1, ncol(md$Y), 1L)),
               wr = arr(rowSums(abs(md$X))), tiny = pln_tiny(dt))
   carry <- list(par = lapply(init, arr), elbo = rj_array(-Inf, dtype = dt))
   run <- pln_run(pln_pca_chunk(control$backend, dt), carry, dat, control, const, what = "pln_pca")
