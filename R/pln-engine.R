@@ -11,12 +11,26 @@ pln_clamp <- function(x) pmin(pmax(x, -1), 1)
 
 # A Newton step on the coefficients of X for the Poisson part of the ELBO,
 # with the diagonal of a majorant of X' diag(w A_j) X (exact for
-# indicator designs): the direction along which B of an all-zero group
-# drifts to -Inf. Returns the d x p increment.
+# indicator designs, hence dat$Xn, see pln_newton_design()): the direction
+# along which B of an all-zero group drifts to -Inf. Returns the d x p
+# increment of the coefficients of dat$Xn.
 pln_x_newton <- function(dat, A) {
-  gB <- crossprod(dat$X, (dat$Y - A) * dat$w)
+  gB <- crossprod(dat$Xn, (dat$Y - A) * dat$w)
   hB <- crossprod(dat$aX, A * dat$wr)
   pln_clamp(gB / pmax(hB, dat$tiny))
+}
+
+# The design for those Newton steps. When the rows of X take only d
+# distinct values (factor designs, with or without an intercept), the
+# indicators of those values span the same space and make the step exact
+# whatever the coding: X = Xn %*% Xu, so coefficients map as B = Xu^-1 Bn.
+pln_newton_design <- function(X) {
+  key <- do.call(paste, c(as.data.frame(X), sep = "\r"))
+  u <- unique(key)
+  if (length(u) != ncol(X)) return(list(Xn = X, to_B = diag(ncol(X))))
+  Xn <- outer(match(key, u), seq_along(u), "==") * 1
+  Xu <- X[match(u, key), , drop = FALSE]
+  list(Xn = Xn, to_B = solve(Xu), Xu = Xu)
 }
 
 pln_tree_sum <- function(a, b = a) Reduce(`+`, Map(function(x, y) sum(x * y), a, b))

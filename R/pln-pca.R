@@ -67,12 +67,16 @@ pln_pca_one <- function(init, md, control, const) {
   dt <- control$dtype
   arr <- function(x) rj_array(x, dtype = dt)
   n <- nrow(md$Y)
-  dat <- list(Y = arr(md$Y), O = arr(md$O), X = arr(md$X), aX = arr(abs(md$X)), w = 1,
+  # B is fitted on the coefficients of the Newton design (pln_newton_design()).
+  nd <- pln_newton_design(md$X)
+  init$B <- solve(nd$to_B, init$B)
+  dat <- list(Y = arr(md$Y), O = arr(md$O), X = arr(nd$Xn), Xn = arr(nd$Xn), aX = arr(abs(nd$Xn)), w = 1,
               ones_n = arr(matrix(1, n, 1L)), ones_p = arr(matrix(1, ncol(md$Y), 1L)),
-              wr = arr(rowSums(abs(md$X))), tiny = pln_tiny(dt))
+              wr = arr(rowSums(abs(nd$Xn))), tiny = pln_tiny(dt))
   carry <- list(par = lapply(init, arr), elbo = rj_array(-Inf, dtype = dt))
   run <- pln_run(pln_pca_chunk(control$backend, dt), carry, dat, control, const, what = "pln_pca")
   par <- lapply(run$carry$par, as.matrix)
+  par$B <- nd$to_B %*% par$B
   A <- exp(md$O + md$X %*% par$B + tcrossprod(par$M, par$C) + 0.5 * tcrossprod(exp(par$t), par$C^2))
   S2 <- exp(par$t)
   ll <- sum(md$Y * (md$O + md$X %*% par$B + tcrossprod(par$M, par$C)) - A) - 0.5 * sum(par$M^2 + S2 - par$t) +

@@ -45,7 +45,7 @@ pln_vem_step_fn <- function(covariance) {
     Mu <- Mu + dm
     A <- A * exp(dm)
     # Newton along X delta (a majorised diagonal Hessian, exact for indicator designs).
-    dB <- dat$X %*% pln_x_newton(dat, A)
+    dB <- dat$Xn %*% pln_x_newton(dat, A)
     Mu <- Mu + dB
     A <- A * exp(dB)
     # Newton on t = log(S^2): the ELBO is concave in t.
@@ -62,9 +62,10 @@ pln_vem_data <- function(Y, X, O, w, dtype) {
   arr <- function(x) rj_array(x, dtype = dtype)
   n <- nrow(Y)
   Xw <- X * w
+  Xn <- pln_newton_design(X)$Xn
   list(Y = arr(Y), O = arr(O), X = arr(X), P = arr(solve(crossprod(X, Xw), t(Xw))),
-       w = arr(w), wsum = sum(w), ones = arr(matrix(1, n, 1L)), aX = arr(abs(X)),
-       wr = arr(w * rowSums(abs(X))), tiny = pln_tiny(dtype))
+       w = arr(w), wsum = sum(w), ones = arr(matrix(1, n, 1L)), Xn = arr(Xn), aX = arr(abs(Xn)),
+       wr = arr(w * rowSums(abs(Xn))), tiny = pln_tiny(dtype))
 }
 
 # The programs are cached per (covariance, backend) so that a second fit of

@@ -119,3 +119,17 @@ test_that("a diverging learning rate is reported, not a Cholesky error", {
   expect_error(suppressWarnings(pln_fit(sim$Y, O = sim$O, control = list(algorithm = "radam", lr = 1e6, max_iter = 50))),
                "lr", class = "rjax_numerical_error")
 })
+
+test_that("factor codings give the same fit, also with all-zero groups (exact Newton step along X)", {
+  sim <- pln_simulate(90, 5, seed = 14)
+  g <- gl(3, 30)
+  Y <- sim$Y
+  Y[g == "3", 2] <- 0  # species 2 never seen in group 3: its B drifts to -Inf
+  dat <- pln_data(Y, data.frame(g = g), offset = exp(sim$O))
+  f0 <- pln_fit(Abundance ~ 0 + g + offset(log(Offset)), dat)
+  f1 <- pln_fit(Abundance ~ g + offset(log(Offset)), dat)
+  expect_true(f0$converged && f1$converged)
+  expect_equal(f1$loglik, f0$loglik, tolerance = 1e-6)
+  expect_lt(coef(f0)["g3", 2], -8)
+  expect_equal(fitted(f1), fitted(f0), tolerance = 1e-3)
+})
