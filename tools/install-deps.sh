@@ -5,9 +5,12 @@ set -eu
 
 PKGS="r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-roxygen2 r-cran-cli r-cran-knitr r-cran-rmarkdown r-cran-pkgbuild pandoc llvm-16-dev"
 
-# --bench adds the peers of `make bench` (Debian's numpy and PyTorch).
+# --bench adds the peers of `make bench`: Debian's numpy and PyTorch, the
+# optimised BLAS they should run on (without libopenblas0-pthread Debian's
+# numpy falls back to the reference BLAS, 3-4x slower on the PLN fit), and
+# threadpoolctl so each peer can record which BLAS and kernel it really used.
 if [ "${1:-}" = "--bench" ]; then
-  PKGS="python3-numpy python3-torch"
+  PKGS="python3-numpy python3-torch python3-threadpoolctl libopenblas0-pthread"
 fi
 
 missing=""

@@ -14,6 +14,7 @@
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 
+#include <chrono>
 #include <mutex>
 #include <unordered_map>
 
@@ -158,6 +159,9 @@ std::string llvm_host_description() {
 CompiledKernels compile_kernel_set(const std::vector<KernelSpec>& specs, std::string* dump) {
   std::lock_guard<std::recursive_mutex> lk(session_mutex());
   Session& s = session();
+  using clk = std::chrono::steady_clock;
+  auto secs = [](clk::time_point a, clk::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+  auto t0 = clk::now();
   CompiledKernels out;
   out.fns.assign(specs.size(), nullptr);
   std::vector<std::string> keys(specs.size());
@@ -188,7 +192,11 @@ CompiledKernels compile_kernel_set(const std::vector<KernelSpec>& specs, std::st
     fresh[keys[k]] = name;
   }
   if (fresh.empty()) return out;
+  auto t1 = clk::now();
   s.optimize(*mod);
+  auto t2 = clk::now();
+  out.seconds_ir = secs(t0, t1);
+  out.seconds_optimise = secs(t1, t2);
   if (dump) {
     std::string ir;
     llvm::raw_string_ostream os(ir);
@@ -211,6 +219,8 @@ CompiledKernels compile_kernel_set(const std::vector<KernelSpec>& specs, std::st
     km->keys.push_back(kv.first);
   }
   hold(km);
+  out.seconds_machine_code = secs(t2, clk::now());
+  out.n_compiled = (int)fresh.size();
   for (size_t k = 0; k < specs.size(); ++k)
     if (!out.fns[k]) out.fns[k] = s.cache.at(keys[k]).fn;
   return out;
