@@ -15,7 +15,7 @@
 //
 // The sub-graphs must not capture values of enclosing traces (R checks it
 // when the node is made): their inputs are exactly the node's inputs.
-#include "../transforms/passes.h"
+#include "../ir/replay.h"
 #include "prim_util.h"
 
 namespace rj {

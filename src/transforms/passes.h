@@ -1,19 +1,11 @@
 // Graph-to-graph transforms. Each builds a new graph through Builder::emit,
 // so type checking, constant folding and CSE apply to every result.
 #pragma once
-#include "../ir/ir.h"
+#include "../ir/replay.h"
 
 namespace rj {
 
-// Re-emits the nodes of `src` into `b.g` (all of them, or those with
-// keep[v] != 0), with src's inputs bound to `inputs`; returns the new id of
-// every node (-1 for skipped ones).
-std::vector<int> replay(Builder& b, const Graph& src, const std::vector<int>& inputs,
-                        const std::vector<char>* keep = nullptr);
-
-// A new graph with the same inputs (params and captures) as `g`, ready to be
-// filled; returns it and the ids of its inputs.
-GraphPtr graph_like(const Graph& g);
+// replay() and graph_like() come from src/ir/replay.h.
 
 // Dead-code elimination: keeps only what the outputs need.
 GraphPtr dce(const Graph& g);
