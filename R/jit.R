@@ -93,7 +93,7 @@ jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm")) {
     sig <- signature_key(args, static)
     st <- sig$static
     entry <- cache[[sig$key]]
-    if (is.null(entry)) {
+    if (is.null(entry) || !rj_exe_alive(entry$exe)) {  # a restored function recompiles (R/serialize.R)
       entry <- compile_traced(f, args, st, backend)
       assign(sig$key, entry, envir = cache)
     }
