@@ -94,6 +94,7 @@ program_parse <- function(bytes) {
 # compiled program run.
 imported_function <- function(p, backend = NULL, source = NA_character_) {
   backend <- match.arg(if (is.null(backend)) p$backend else backend, rj_backends())
+  rj_cache_sync()
   exe <- .Call(C_rjc_compile, p$graph, backend)
   f0 <- if (length(p$formals)) as.function(c(p$formals, list(NULL))) else function(...) NULL
   key <- p$key

@@ -115,6 +115,7 @@ lower_traced <- function(f, args, static) {
 }
 
 compile_lowered <- function(lowered, backend) {
+  rj_cache_sync()  # options(rjax.cache_dir) to the core (R/cache.R)
   # The C++ core reads the dump switch from the environment (it knows no R).
   if (isTRUE(getOption("rjax.dump")) && !nzchar(Sys.getenv("RJAX_DUMP_IR"))) {
     Sys.setenv(RJAX_DUMP_IR = "1")

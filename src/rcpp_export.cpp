@@ -1,6 +1,7 @@
 // R glue of the program format (src/ir/serialize.h): programs to and from
 // files and raw vectors. Meta entries travel as a named list of raw vectors
 // (the R side keeps its tree structures and signature there).
+#include "backend/llvm/objcache_stats.h"
 #include "ir/serialize.h"
 #include "runtime/npy.h"
 #include "rcpp_glue.h"
@@ -139,6 +140,21 @@ SEXP rjc_npy_write(SEXP arr, SEXP path) {
 SEXP rjc_npy_read(SEXP path) {
   RJ_TRY
   return new_array(npy_load(str_arg(path)));
+  RJ_CATCH
+  return R_NilValue;
+}
+
+// Counters of the persistent compile cache in this session:
+// c(hits, misses, rejected, writes).
+SEXP rjc_cache_stats(void) {
+  RJ_TRY
+  ObjCacheStats st = object_cache_stats();
+  SEXP out = r_alloc(REALSXP, 4);
+  REAL(out)[0] = (double)st.hits;
+  REAL(out)[1] = (double)st.misses;
+  REAL(out)[2] = (double)st.rejected;
+  REAL(out)[3] = (double)st.writes;
+  return out;
   RJ_CATCH
   return R_NilValue;
 }

@@ -42,6 +42,7 @@ SEXP rjc_array_from_bytes(SEXP, SEXP, SEXP);
 SEXP rjc_ptr_alive(SEXP);
 SEXP rjc_npy_write(SEXP, SEXP);
 SEXP rjc_npy_read(SEXP);
+SEXP rjc_cache_stats(void);
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
 static const R_CallMethodDef call_methods[] = {
@@ -57,7 +58,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_runtime_info, 0),  ENTRY(rjc_release_memory, 0), ENTRY(rjc_pool_selftest, 0),
     ENTRY(rjc_program_bytes, 2), ENTRY(rjc_program_parse, 1), ENTRY(rjc_program_signature, 1),
     ENTRY(rjc_array_bytes, 1),   ENTRY(rjc_array_from_bytes, 3), ENTRY(rjc_ptr_alive, 1),
-    ENTRY(rjc_npy_write, 2),     ENTRY(rjc_npy_read, 1),
+    ENTRY(rjc_npy_write, 2),     ENTRY(rjc_npy_read, 1),      ENTRY(rjc_cache_stats, 0),
     {NULL, NULL, 0}};
 
 void R_init_rjax(DllInfo* dll) {

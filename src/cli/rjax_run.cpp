@@ -28,6 +28,8 @@ static const char* kUsage =
     "                   (by the argument path jit_export() recorded, e.g. x or params$M)\n"
     "  --backend NAME   interp or llvm (default llvm); any backend the build has\n"
     "  --out OUTDIR     where outputs go (default .); --no-out writes none\n"
+    "  --cache-dir DIR  keep compiled code in DIR between runs (the persistent\n"
+    "                   compile cache, as R's options(rjax.cache_dir); also $RJAX_CACHE_DIR)\n"
     "  --repeat N       run N times after one warm-up run and print\n"
     "                   'repeat=N median_ms=... min_ms=...'\n"
     "  --info           print the program's inputs and outputs and exit\n"
@@ -73,6 +75,9 @@ int main(int argc, char** argv) {
         backend = value("--backend");
       } else if (a == "--out") {
         outdir = value("--out");
+      } else if (a == "--cache-dir") {
+        std::string d = value("--cache-dir");
+        setenv("RJAX_CACHE_DIR", d.c_str(), 1);
       } else if (a == "--no-out") {
         write = false;
       } else if (a == "--repeat") {
