@@ -126,3 +126,50 @@ test_that("rjax-run runs an exported PLN step and agrees with R", {
   expect_identical(attr(bad, "status"), 1L)
   expect_match(paste(bad, collapse = "\n"), "input 1 \\(B, f64\\[2,4\\]\\) is missing")
 })
+
+test_that("rjax-run runs the PLN fit's compiled chunk (scan of RAdam steps) as R does", {
+  ns <- asNamespace("rjax")
+  skip_if_not(all(c("pln_chunk_fn", "pln_step_fn", "pln_optimizer") %in% ls(ns, all.names = TRUE)))
+  exe <- rjax_run_path()
+  sim <- pln_simulate(40, 5, seed = 3)
+  Y <- sim$Y
+  X <- matrix(1, nrow(Y), 1)
+  O <- sim$O
+  ctrl <- pln_control(max_iter = 5)
+  arr <- function(x) rj_array(x, dtype = ctrl$dtype)
+  L <- log1p(Y) - O
+  XtX <- crossprod(X)
+  B0 <- solve(XtX, crossprod(X, L))
+  M0 <- L - X %*% B0
+  S0 <- matrix(0.5, nrow(Y), ncol(Y))
+  data <- list(Y = arr(Y), X = arr(X), O = arr(O), XtX = arr(XtX))
+  opt <- ns$pln_optimizer(ctrl)
+  st <- list(M = arr(M0), S = arr(S0), B = arr(B0), Sigma = arr((crossprod(M0) + diag(colSums(S0^2))) / nrow(Y)))
+  st$opt <- opt$init(list(M = st$M, S = st$S))
+  dir <- tempfile()
+  dir.create(dir)
+  prog <- file.path(dir, "chunk.rjax")
+  for (be in rjax:::rj_backends()) {
+    chunk <- ns$pln_chunk_fn(ns$pln_step_fn(opt), be)
+    want <- chunk(st, data, 4L)
+    jit_export(chunk, st, data, 4L, file = prog)
+    # inputs by their argument paths (st$M, st$opt$..., data$Y, ...)
+    info <- system2(exe, c(shQuote(prog), "--info"), stdout = TRUE)
+    labels <- sub("^ +[0-9]+ (\\S+) .*$", "\\1", grep("^ +[0-9]+ ", info[seq_len(which(info == "outputs:") - 1L)], value = TRUE))
+    leaves <- rjax:::tree_flatten(list(st = st, data = data))
+    paths <- sub("^\\$", "", leaves$paths)
+    expect_setequal(labels, paths)
+    ins <- vapply(seq_along(paths), function(k) {
+      f <- file.path(dir, sprintf("in%d.npy", k))
+      rj_write_npy(leaves$leaves[[k]], f)
+      paste0(paths[[k]], "=", f)
+    }, "")
+    out <- system2(exe, c(shQuote(prog), shQuote(ins), "--backend", be, "--out", shQuote(dir)), stdout = TRUE, stderr = TRUE)
+    expect_null(attr(out, "status"))
+    flat <- rjax:::tree_flatten(want)$leaves
+    for (k in seq_along(flat)) {
+      got <- as.array(rj_read_npy(file.path(dir, sprintf("out%d.npy", k))))
+      expect_identical(got, as.array(flat[[k]]), label = paste(be, "output", k))
+    }
+  }
+})
