@@ -125,6 +125,25 @@ test_that("rjax-run runs an exported PLN step and agrees with R", {
   bad <- suppressWarnings(system2(exe, c(shQuote(prog), shQuote(ins[-1])), stdout = TRUE, stderr = TRUE))
   expect_identical(attr(bad, "status"), 1L)
   expect_match(paste(bad, collapse = "\n"), "input 1 \\(B, f64\\[2,4\\]\\) is missing")
+  run_bad <- function(...) {
+    r <- suppressWarnings(system2(exe, c(...), stdout = TRUE, stderr = TRUE))
+    list(status = attr(r, "status"), text = paste(r, collapse = "\n"))
+  }
+  wrong <- file.path(dir, "wrong.npy")
+  rj_write_npy(matrix(0, 3, 3), wrong)
+  r <- run_bad(shQuote(prog), shQuote(c(paste0("B=", wrong), ins[-1])))
+  expect_identical(r$status, 1L)
+  expect_match(r$text, "is f64\\[3,3\\], the program takes f64\\[2,4\\]")
+  r <- run_bad(shQuote(prog), shQuote(ins), "--backend", "tpu")
+  expect_identical(r$status, 1L)
+  expect_match(r$text, "unknown backend 'tpu'")
+  r <- run_bad(shQuote(prog), "--repeat", "zero")
+  expect_identical(r$status, 2L)
+  r <- run_bad(shQuote(wrong))
+  expect_identical(r$status, 1L)
+  expect_match(r$text, "not an rjax program")
+  r <- run_bad(shQuote(prog), shQuote(paste0("nope=", wrong)))
+  expect_match(r$text, "has no input 'nope'")
 })
 
 test_that("rjax-run runs the PLN fit's compiled chunk (scan of RAdam steps) as R does", {
