@@ -84,7 +84,9 @@ program_parse <- function(bytes) {
   m <- p[[2L]]
   need <- c("backend", "r_key", "r_static", "r_formals", "r_out_def")
   if (!all(need %in% names(m))) rj_abort("format", "the program file was not written by jit_export() (its R signature is missing)")
-  list(graph = p[[1L]], backend = rawToChar(m$backend), key = rawToChar(m$r_key),
+  key <- rawToChar(m$r_key)
+  Encoding(key) <- "UTF-8"  # written by enc2utf8(): non-ASCII argument names compare equal
+  list(graph = p[[1L]], backend = rawToChar(m$backend), key = key,
        static = unserialize(m$r_static), formals = unserialize(m$r_formals),
        out_def = unserialize(m$r_out_def), format_version = p[[3L]], rjax_version = p[[4L]])
 }

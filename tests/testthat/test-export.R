@@ -192,3 +192,13 @@ test_that("rjax-run runs the PLN fit's compiled chunk (scan of RAdam steps) as R
     }
   }
 })
+
+test_that("non-ASCII names in the argument tree survive export", {
+  nm <- "\u00e9t\u00e9"
+  jf <- jit(function(p) sum(p[[nm]] * 2))
+  arg <- stats::setNames(list(c(1, 2, 3)), nm)
+  path <- tempfile(fileext = ".rjax")
+  jit_export(jf, arg, file = path)
+  g <- jit_import(path)
+  expect_identical(as.array(g(arg)), as.array(jf(arg)))
+})
