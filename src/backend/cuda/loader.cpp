@@ -1,7 +1,9 @@
 // Opening the CUDA libraries at run time (see api.h). Search order for the
-// toolkit's libraries: $RJAX_CUDA_LIB_DIR, $CUDA_HOME/lib64, $CUDA_PATH/lib64,
-// /usr/local/cuda/lib64, then the default search path; several sonames per
-// library, newest first, so that one build works with CUDA 12 and 13.
+// toolkit's libraries: $CUDA_HOME/lib64, $CUDA_PATH/lib64, /usr/local/cuda/lib64,
+// then the default search path (or only $RJAX_CUDA_LIB_DIR when it is set);
+// several sonames per library, newest first, so that one build works with
+// CUDA 12 and 13. The driver comes with the NVIDIA driver, not the toolkit:
+// libcuda.so.1 from the default search path.
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -21,11 +23,14 @@ bool bind(void* h, const char* name, F*& slot, std::string* missing) {
   return slot != nullptr;
 }
 
+// $RJAX_CUDA_LIB_DIR, when set, is the only place searched (exactly that toolkit).
 std::vector<std::string> lib_dirs() {
+  const char* only = std::getenv("RJAX_CUDA_LIB_DIR");
+  if (only && *only) return {only};
   std::vector<std::string> dirs;
-  for (const char* env : {"RJAX_CUDA_LIB_DIR", "CUDA_HOME", "CUDA_PATH"}) {
+  for (const char* env : {"CUDA_HOME", "CUDA_PATH"}) {
     const char* v = std::getenv(env);
-    if (v && *v) dirs.push_back(std::string(v) + (std::string(env) == "RJAX_CUDA_LIB_DIR" ? "" : "/lib64"));
+    if (v && *v) dirs.push_back(std::string(v) + "/lib64");
   }
   dirs.push_back("/usr/local/cuda/lib64");
   dirs.push_back("");  // the default search path
@@ -33,9 +38,8 @@ std::vector<std::string> lib_dirs() {
 }
 
 // Tries every soname in every directory; returns the handle (or nullptr and
-// the last dlerror in *err), and the path that opened in *path.
+// what was tried in *err), and the path that opened in *path.
 void* open_first(const std::vector<std::string>& sonames, std::string* path, std::string* err) {
-  std::string last;
   for (const std::string& d : lib_dirs())
     for (const std::string& so : sonames) {
       std::string p = d.empty() ? so : d + "/" + so;
@@ -43,12 +47,12 @@ void* open_first(const std::vector<std::string>& sonames, std::string* path, std
         if (path) *path = p;
         return h;
       }
-      const char* e = dlerror();
-      if (e) last = e;
+      dlerror();  // clear
     }
-  *err = "not found (tried " + sonames.front() + " and " + std::to_string(sonames.size() - 1) +
-         " other names in $CUDA_HOME/lib64, /usr/local/cuda/lib64 and the default search path)";
-  (void)last;
+  const char* only = std::getenv("RJAX_CUDA_LIB_DIR");
+  *err = "not found (tried " + sonames.front() + " and " + std::to_string(sonames.size() - 1) + " other names in " +
+         (only && *only ? std::string(only) + ", $RJAX_CUDA_LIB_DIR"
+                        : std::string("$CUDA_HOME/lib64, /usr/local/cuda/lib64 and the default search path")) + ")";
   return nullptr;
 }
 
