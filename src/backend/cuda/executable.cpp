@@ -205,6 +205,8 @@ ExecutablePtr compile_on_device(GraphPtr g, Device& dev, const std::string& back
   }
   for (int o : G.outputs) need(o);
   e->flags = std::make_unique<DevBuf>(dev, 4);
+  // Launch arguments point into each KernelStep: it must never move.
+  e->kernels.reserve(e->plan.kernels.size());
   for (const Step& st : e->plan.steps) {
     if (st.is_kernel) {
       KernelStep ks;
