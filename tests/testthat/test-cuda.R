@@ -150,6 +150,10 @@ test_that("programs with host steps and control flow run through the device exec
   b <- c(0.1, -0.2, 0.3, 0.05)
   loss <- function(b, x) sum(exp(x %*% b) - 2 * (x %*% b))
   expect_shim_agrees(grad(loss), b, x)
+  prods <- function(x) list(crossprod(x), tcrossprod(x), x %*% t(x)[, 1:3], crossprod(x, x[, 1:2]), x[, 1:2] %*% t(x[1:3, 1:2]))
+  expect_shim_agrees(prods, x)  # matrix products: the device's gemm (the shim's plays cuBLAS's contract)
+  expect_shim_agrees(prods, rj_array(x, "f32"), tolerance = 1e-6)
+  expect_shim_agrees(function(a, b) a %*% b, matrix(0, 3, 0), matrix(0, 0, 2))  # k = 0
   body <- function(x) fori_loop(1, 5, function(i, acc) acc * 0.5 + sum(x) / i, 0)
   expect_shim_agrees(body, x)
 })

@@ -67,6 +67,11 @@ struct GpuDevice : Device {
   void zero(void* dst, size_t n) override {
     if (n) cu::check(a.cuMemsetD8(reinterpret_cast<cu::CUdeviceptr>(dst), 0, n), "clearing device memory");
   }
+  void copy(void* dst, const void* src, size_t n) override {
+    if (n)
+      cu::check(a.cuMemcpyDtoD(reinterpret_cast<cu::CUdeviceptr>(dst), reinterpret_cast<cu::CUdeviceptr>(src), n),
+                "copying on the device");
+  }
   std::shared_ptr<Module> load(const std::string& rendered) override {
     std::lock_guard<std::mutex> lock(mu);
     auto it = cache.find(rendered);
@@ -83,6 +88,32 @@ struct GpuDevice : Device {
               "launching a kernel");
   }
   void sync() override { cu::check(a.cuCtxSynchronize(), "waiting for the device"); }
+
+  cu::cublasHandle_t blas = nullptr;
+  bool gemm(DType d, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* A, int64_t lda, const void* B,
+            int64_t ldb, void* C, int64_t ldc) override {
+    if (!a.cublas) return false;
+    current();
+    if (!blas && a.cublasCreate(&blas) != 0) return false;
+    if (m == 0 || n == 0) return true;
+    if (k == 0) {
+      zero(C, (size_t)(ldc * n) * dtype_size(d));
+      return true;
+    }
+    const int opa = ta ? 1 : 0, opb = tb ? 1 : 0;  // CUBLAS_OP_N = 0, CUBLAS_OP_T = 1
+    int st;
+    if (d == DType::f32) {
+      const float one = 1, zero_ = 0;
+      st = a.cublasSgemm(blas, opa, opb, (int)m, (int)n, (int)k, &one, (const float*)A, (int)lda, (const float*)B,
+                         (int)ldb, &zero_, (float*)C, (int)ldc);
+    } else {
+      const double one = 1, zero_ = 0;
+      st = a.cublasDgemm(blas, opa, opb, (int)m, (int)n, (int)k, &one, (const double*)A, (int)lda, (const double*)B,
+                         (int)ldb, &zero_, (double*)C, (int)ldc);
+    }
+    if (st != 0) fail("device", "cuBLAS gemm failed with status " + std::to_string(st));
+    return true;
+  }
   int max_blocks() const override { return std::max(1, info.multiprocessors) * 8; }
 };
 

@@ -5,9 +5,10 @@
 // (a call allocates nothing on the device: it uploads the inputs, launches
 // the kernels, and downloads the outputs and the warning word).
 //
-// Steps that are not fused kernels (linear algebra, gathers, control flow)
-// run on the host with the primitives' reference kernels: their operands
-// are downloaded and their result uploaded. That keeps every program
+// Matrix products are one gemm on the device's BLAS (cuBLAS; the shim's
+// plain loops). Other steps that are not fused kernels (factorisations,
+// gathers, control flow) run on the host with the primitives' reference
+// kernels: their operands are downloaded and their result uploaded. That keeps every program
 // correct on the device; moving those steps to cuBLAS/cuSOLVER and loops
 // onto the device is where the GPU's time goes next (inst/DESIGN-NOTES.md).
 #include <algorithm>
@@ -51,6 +52,7 @@ struct KernelStep {
 
 struct HostStep {
   int node = -1;
+  bool gemm = false;  // a matrix product on the device's BLAS
   std::unique_ptr<ControlRunner> control;
   bool tuple_get = false;
 };
@@ -79,12 +81,24 @@ struct DeviceExecutable : Executable {
     return b;
   }
 
-  std::vector<BufferPtr> run(const std::vector<BufferPtr>& inputs) override {
-    const Graph& g = *graph;
-    check_inputs(g, inputs);
-    auto ins = g.inputs();
+  // matmul (attrs ints: ta, tb) as one gemm on device buffers.
+  bool run_gemm(const Node& n, int v) {
+    const Shape &s = graph->type(n.in[0]).shape, &t = graph->type(n.in[1]).shape;
+    bool ta = !n.attrs.ints.empty() && n.attrs.ints[0], tb = n.attrs.ints.size() > 1 && n.attrs.ints[1];
+    int64_t m = ta ? s[1] : s[0], k = ta ? s[0] : s[1], cols = tb ? t[0] : t[1];
+    return dev->gemm(n.type.dtype, ta, tb, m, cols, k, at(n.in[0]), std::max<int64_t>(1, s[0]), at(n.in[1]),
+                     std::max<int64_t>(1, t[0]), at(v), std::max<int64_t>(1, m));
+  }
+
+  void upload_inputs(const std::vector<BufferPtr>& inputs) {
+    check_inputs(*graph, inputs);
+    auto ins = graph->inputs();
     for (size_t k = 0; k < ins.size(); ++k) dev->upload(at(ins[k]), inputs[k]->data, inputs[k]->nbytes());
-    dev->zero(flags->p, 4);
+  }
+
+  // Every step once, on the device buffers.
+  void execute() {
+    const Graph& g = *graph;
     struct EndRun {
       DeviceExecutable& e;
       ~EndRun() {
@@ -103,6 +117,7 @@ struct DeviceExecutable : Executable {
       }
       HostStep& hs = hosts[hi++];
       const Node& n = g.nodes[hs.node];
+      if (hs.gemm && run_gemm(n, hs.node)) continue;
       if (hs.tuple_get) {
         const BufferPtr& src = tuples[n.in[0]].at(n.attrs.ints[0]);
         dev->upload(at(hs.node), src->data, src->nbytes());
@@ -120,12 +135,52 @@ struct DeviceExecutable : Executable {
       eval_prim(prim(n.prim), raw, *out, n.attrs);
       dev->upload(at(hs.node), out->data, out->nbytes());
     }
+  }
+
+  std::vector<BufferPtr> outputs_and_warnings() {
+    const Graph& g = *graph;
     std::vector<BufferPtr> outs;
     for (int o : g.outputs) outs.push_back(g.nodes[o].value ? g.nodes[o].value : to_host(o));
     uint32_t w = 0;
     dev->download(&w, flags->p, 4);
     if (w) raise_warning(w);
     return outs;
+  }
+
+  std::vector<BufferPtr> run(const std::vector<BufferPtr>& inputs) override {
+    upload_inputs(inputs);
+    dev->zero(flags->p, 4);
+    execute();
+    return outputs_and_warnings();
+  }
+
+  std::vector<BufferPtr> chain(const std::vector<BufferPtr>& inputs, int iters, const std::vector<std::pair<int, int>>& carry,
+                               const std::vector<int>& record, std::vector<std::vector<double>>* recorded) {
+    const Graph& g = *graph;
+    auto ins = g.inputs();
+    for (auto& c : carry) {
+      if (c.first < 0 || c.first >= (int)g.outputs.size() || c.second < 0 || c.second >= (int)ins.size() ||
+          !g.type(g.outputs[c.first]).same(g.type(ins[c.second])))
+        fail("internal", "run_chain: a carry pairs values of different types");
+    }
+    upload_inputs(inputs);
+    dev->zero(flags->p, 4);
+    // Staging buffers: a carried output may itself be an input that another
+    // carry overwrites (x, y -> y, x), so every carry goes through one.
+    std::vector<std::unique_ptr<DevBuf>> stage;
+    for (auto& c : carry) stage.push_back(std::make_unique<DevBuf>(*dev, buf[ins[c.second]]->bytes));
+    if (recorded) recorded->assign(record.size(), {});
+    for (int it = 0; it < iters; ++it) {
+      execute();
+      for (size_t r = 0; r < record.size(); ++r) {
+        BufferPtr v = to_host(g.outputs.at(record[r]));
+        (*recorded)[r].push_back(v->get(0));
+      }
+      if (it + 1 == iters) break;
+      for (size_t k = 0; k < carry.size(); ++k) dev->copy(stage[k]->p, at(g.outputs[carry[k].first]), stage[k]->bytes);
+      for (size_t k = 0; k < carry.size(); ++k) dev->copy(at(ins[carry[k].second]), stage[k]->p, stage[k]->bytes);
+    }
+    return outputs_and_warnings();
   }
 };
 
@@ -221,6 +276,7 @@ ExecutablePtr compile_on_device(GraphPtr g, Device& dev, const std::string& back
     hs.node = st.index;
     if (n.is_tuple()) hs.control = make_control_runner(n, backend);
     else if (n.prim == prim_id("tuple_get")) hs.tuple_get = true;
+    else if (n.prim == prim_id("matmul") && is_float(n.type.dtype)) hs.gemm = true;
     else if (!prim(n.prim).eval && !prim(n.prim).scalar)
       fail("internal", "primitive '" + prim(n.prim).name + "' has no kernel");
     e->hosts.push_back(std::move(hs));
@@ -228,6 +284,14 @@ ExecutablePtr compile_on_device(GraphPtr g, Device& dev, const std::string& back
   e->tuples.resize(G.nodes.size());
   e->text = "; ---- fusion plan (" + dev.name() + ") ----\n" + print_plan(G, e->plan);
   return e;
+}
+
+std::vector<BufferPtr> run_chain(Executable& e, const std::vector<BufferPtr>& inputs, int iters,
+                                 const std::vector<std::pair<int, int>>& carry, const std::vector<int>& record,
+                                 std::vector<std::vector<double>>* recorded) {
+  auto* d = dynamic_cast<DeviceExecutable*>(&e);
+  if (!d) fail("internal", "run_chain needs a program compiled for a CUDA device");
+  return d->chain(inputs, iters, carry, record, recorded);
 }
 
 }  // namespace cuda

@@ -174,6 +174,7 @@ struct ShimDevice : Device {
   void upload(void* dst, const void* src, size_t n) override { if (n) std::memcpy(dst, src, n); }
   void download(void* dst, const void* src, size_t n) override { if (n) std::memcpy(dst, src, n); }
   void zero(void* dst, size_t n) override { if (n) std::memset(dst, 0, n); }
+  void copy(void* dst, const void* src, size_t n) override { if (n) std::memmove(dst, src, n); }
   bool wants_shim_wrappers() const override { return true; }
   // Small blocks and grids, so that grid-stride loops, several warps per
   // block and several blocks per reduction are exercised on small arrays.
@@ -221,6 +222,26 @@ struct ShimDevice : Device {
                                            : "cuda shim: bad block size");
   }
   void sync() override {}
+  // cuBLAS's gemm contract computed plainly on host memory, so that the
+  // executable's GEMM steps (transposes, leading dimensions) are tested.
+  bool gemm(DType d, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void* b,
+            int64_t ldb, void* c, int64_t ldc) override {
+    auto run = [&](auto z) {
+      using T = decltype(z);
+      const T* A = static_cast<const T*>(a);
+      const T* B = static_cast<const T*>(b);
+      T* C = static_cast<T*>(c);
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t i = 0; i < m; ++i) {
+          double s = 0;
+          for (int64_t l = 0; l < k; ++l) s += (double)(ta ? A[l + i * lda] : A[i + l * lda]) * (double)(tb ? B[j + l * ldb] : B[l + j * ldb]);
+          C[i + j * ldc] = (T)s;
+        }
+    };
+    if (d == DType::f32) run(0.0f);
+    else run(0.0);
+    return true;
+  }
 };
 
 }  // namespace
