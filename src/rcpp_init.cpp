@@ -34,6 +34,7 @@ SEXP rjc_rule_check(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP rjc_runtime_info(void);
 SEXP rjc_release_memory(void);
 SEXP rjc_pool_selftest(void);
+SEXP rjc_mpi(SEXP, SEXP);
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
 static const R_CallMethodDef call_methods[] = {
@@ -47,6 +48,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_control, 5),       ENTRY(rjc_registry, 0),    ENTRY(rjc_graph_prims, 1),
     ENTRY(rjc_rule_check, 5),
     ENTRY(rjc_runtime_info, 0),  ENTRY(rjc_release_memory, 0), ENTRY(rjc_pool_selftest, 0),
+    ENTRY(rjc_mpi, 2),
     {NULL, NULL, 0}};
 
 void R_init_rjax(DllInfo* dll) {

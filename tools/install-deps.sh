@@ -3,7 +3,7 @@
 # Usage: tools/install-deps.sh   (as root, or with sudo available)
 set -eu
 
-PKGS="r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-roxygen2 r-cran-cli r-cran-knitr r-cran-rmarkdown r-cran-pkgbuild pandoc llvm-16-dev"
+PKGS="r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-roxygen2 r-cran-cli r-cran-knitr r-cran-rmarkdown r-cran-pkgbuild pandoc llvm-16-dev openmpi-bin libopenmpi-dev"
 
 # --bench adds the peers of `make bench` (Debian's numpy and PyTorch).
 if [ "${1:-}" = "--bench" ]; then
