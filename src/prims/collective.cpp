@@ -12,14 +12,17 @@
 //   all_gather  y = x_0, ..., x_{K-1} stacked     VJP block r of psum(ct)
 //               along dimension `dim`                (a reduce-scatter)
 //   axis_index  y = r (i32)                      no derivative
-// and two identities mark shard_map's boundary between the global view
+// and three boundary primitives of shard_map map between the global view
 // outside (every rank computes the same value) and the per-rank view
-// inside, so that grad() outside shard_map gives the gradient of the
-// global function:
-//   shard_replicated_in   identity; VJP psum(ct): a replicated argument's
-//                         cotangent is the sum of the ranks' contributions
-//   shard_replicated_out  identity; VJP ct / K: the K equal copies of a
-//                         replicated result share its cotangent
+// inside, so that grad() outside shard_map is the gradient of the global
+// function, at any order (each one's VJP is another of them):
+//   shard_replicated_in   global -> per rank: identity; VJP shard_sum_out(ct)
+//                         (a replicated argument's cotangent is the sum of
+//                         the ranks' contributions)
+//   shard_sum_out         per rank -> global: psum; VJP shard_replicated_in(ct)
+//   shard_replicated_out  per rank -> global for a value that is the same on
+//                         every rank (the mean of K equal copies): identity;
+//                         VJP shard_replicated_in(ct) / K
 // (Inside shard_map, grad() of a psum-ed value differentiates the sum over
 // ranks, i.e. gives K times the rank's share; see ?shard_map.)
 //
@@ -44,9 +47,12 @@ namespace {
 
 int64_t axis_size(const Attrs& a) { return a.ints.empty() ? 1 : a.ints[0]; }
 
+// What every rank's call must share: the collective and its attributes,
+// except all_gather's rank (ints[2]), which differs by construction.
 uint64_t signature(const char* name, const Attrs& a) {
   uint64_t h = std::hash<std::string>()(name);
-  return h ^ (a.hash() + 0x9e3779b97f4a7c15ULL + (h << 6));
+  for (size_t i = 0; i < a.ints.size() && i < 2; ++i) h ^= (uint64_t)a.ints[i] + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
 }
 
 void check_world(const Attrs& a, const char* op) {
@@ -104,6 +110,10 @@ Type infer_index(const std::vector<Type>& in, const Attrs&) {
 
 void k_psum(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
   check_world(a, "rj_psum");
+  mpi::allreduce(in[0]->data, out.data, out.size(), out.dtype, mpi::Op::sum, signature("psum", a));
+}
+void k_sum_out(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
+  check_world(a, "shard_map");
   mpi::allreduce(in[0]->data, out.data, out.size(), out.dtype, mpi::Op::sum, signature("psum", a));
 }
 
@@ -194,7 +204,9 @@ int extreme_weight(Builder& b, const Node& n, int out) {
 }
 std::vector<int> vjp_extreme(Builder& b, const Node& n, int out, int ct) {
   if (!is_float(b.type(n.in[0]).dtype)) return {-1};
-  return {b.mul(extreme_weight(b, n, out), ct)};
+  Attrs k;
+  k.ints = {axis_size(n.attrs)};
+  return {b.mul(extreme_weight(b, n, out), b.emit("psum", {ct}, k))};  // every rank's result depends on x_r
 }
 int jvp_extreme(Builder& b, const Node& n, int out, const std::vector<int>& t) {
   if (t[0] < 0 || !is_float(b.type(n.in[0]).dtype)) return -1;
@@ -224,15 +236,15 @@ std::vector<int> vjp_gather(Builder& b, const Node& n, int, int ct) {
   return {b.reshape(rank_block(b, summed, dim, k, rank), xt.shape)};
 }
 
-std::vector<int> vjp_rep_in(Builder& b, const Node& n, int, int ct) {
-  Attrs k;
-  k.ints = {axis_size(n.attrs)};
-  return {b.emit("psum", {ct}, k)};
+std::vector<int> vjp_rep_in(Builder& b, const Node& n, int, int ct) { return {emit_like(b, "shard_sum_out", ct, n.attrs)}; }
+std::vector<int> vjp_sum_out(Builder& b, const Node& n, int, int ct) {
+  return {emit_like(b, "shard_replicated_in", ct, n.attrs)};
 }
 std::vector<int> vjp_rep_out(Builder& b, const Node& n, int, int ct) {
   const int64_t k = axis_size(n.attrs);
-  if (k == 1) return {ct};
-  return {b.div(ct, b.scalar((double)k, b.type(ct).dtype))};
+  const int in = emit_like(b, "shard_replicated_in", ct, n.attrs);
+  if (k == 1) return {in};
+  return {b.div(in, b.scalar((double)k, b.type(ct).dtype))};
 }
 
 // ---- batching rules ----------------------------------------------------------------
@@ -294,6 +306,8 @@ PrimRegistration regs[] = {
       return d;
     }()),
     PrimRegistration(collective("shard_replicated_in", "shard_map", 1, infer_same, k_identity, vjp_rep_in, jvp_linear,
+                                batch_same_axis)),
+    PrimRegistration(collective("shard_sum_out", "shard_map", 1, infer_psum, k_sum_out, vjp_sum_out, jvp_linear,
                                 batch_same_axis)),
     PrimRegistration(collective("shard_replicated_out", "shard_map", 1, infer_same, k_identity, vjp_rep_out,
                                 jvp_linear, batch_same_axis)),

@@ -73,7 +73,7 @@ test_that("pmax/pmin keep R's NA rules", {
 test_that("jvp rules of the collectives are the collective of the tangent", {
   x <- c(0.5, -1, 2)
   t <- c(1, 2, -3)
-  for (p in c("psum", "pmax_axis", "pmin_axis", "shard_replicated_in", "shard_replicated_out")) {
+  for (p in c("psum", "pmax_axis", "pmin_axis", "shard_replicated_in", "shard_sum_out", "shard_replicated_out")) {
     got <- rule_check(p, list(x), list(t), list(ints = 1L), "jvp")
     expect_equal(got[[1]], x, label = p)
     expect_equal(got[[2]], t, label = paste("jvp of", p))
@@ -86,7 +86,7 @@ test_that("jvp rules of the collectives are the collective of the tangent", {
 test_that("batching rules keep the batch axis (slice by slice)", {
   set.seed(4)
   xb <- array(stats::runif(24), c(2, 3, 4))
-  for (p in c("psum", "pmax_axis", "pmin_axis", "shard_replicated_in", "shard_replicated_out")) {
+  for (p in c("psum", "pmax_axis", "pmin_axis", "shard_replicated_in", "shard_sum_out", "shard_replicated_out")) {
     for (ax in 0:2) {
       got <- rule_check(p, list(xb), ax, list(ints = 1L), "batch")
       expect_identical(got[[2]], ax, label = paste(p, ax))
