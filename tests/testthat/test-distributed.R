@@ -68,3 +68,84 @@ test_that("a rank that stops answering, fails or dies ends the job in bounded ti
     expect_lt(run$seconds, 40)
   }
 })
+
+# ---- the distributed PLN fit ---------------------------------------------------
+
+read_oaks <- function() {
+  dir <- oaks_dir()
+  if (is.null(dir)) return(NULL)
+  Y <- as.matrix(utils::read.csv(file.path(dir, "counts.csv")))
+  O <- log(as.matrix(utils::read.csv(file.path(dir, "offsets.csv"))))
+  list(Y = Y, X = matrix(1, nrow(Y), 1), O = O)
+}
+
+expect_same_fit <- function(a, b, tol = 1e-9, label = "") {
+  expect_equal(unname(a$B), unname(b$B), tolerance = tol, label = paste(label, "B"))
+  expect_equal(unname(a$Sigma), unname(b$Sigma), tolerance = tol, label = paste(label, "Sigma"))
+  expect_equal(a$elbo, b$elbo, tolerance = tol, label = paste(label, "ELBO"))
+  expect_equal(unname(a$M), unname(b$M), tolerance = tol, label = paste(label, "M"))
+}
+
+test_that("one rank: pln_fit_distributed() is pln_fit()'s gradient path", {
+  sim <- pln_simulate(40, 6, d = 2, seed = 3)
+  ctrl <- pln_control(max_iter = 60, chunk = 30)
+  a <- pln_fit_distributed(sim$Y, sim$X, sim$O, control = ctrl)
+  b <- pln_fit(sim$Y, X = sim$X, O = sim$O, control = ctrl)
+  expect_same_fit(a, b, label = "simulated")
+  expect_identical(a$rows, 1:40)
+  expect_identical(a$n_iter, b$n_iter)
+  expect_output(print(a), "1 MPI rank")
+  expect_identical(coef(a), a$B)
+  oaks <- read_oaks()
+  skip_if(is.null(oaks), "oaks data not available")
+  ctrl <- pln_control(max_iter = 40, chunk = 20)
+  a <- pln_fit_distributed(oaks$Y, oaks$X, oaks$O, control = ctrl)
+  b <- pln_fit(oaks$Y, X = oaks$X, O = oaks$O, control = ctrl)
+  expect_same_fit(a, b, label = "oaks")
+})
+
+test_that("shards on disk: each rank reads its own rows", {
+  sim <- pln_simulate(7, 3, seed = 1)
+  dir <- tempfile()
+  files <- pln_write_shards(sim$Y, O = sim$O, dir = dir, k = 3)
+  expect_length(files, 3L)
+  parts <- lapply(files, readRDS)
+  expect_identical(do.call(rbind, lapply(parts, `[[`, "Y")), sim$Y)
+  expect_identical(vapply(parts, function(p) nrow(p$Y), 1L), c(3L, 2L, 2L))
+  # one process is rank 0 of 1: it needs the file of a 1-rank split
+  expect_error(pln_read_shard(dir), "pln_write_shards", class = "rjax_value_error")
+  pln_write_shards(sim$Y, O = sim$O, dir = dir, k = 1)
+  expect_identical(pln_read_shard(dir)$Y, sim$Y)
+})
+
+# Runs tests/mpi/pln.R on np ranks from shard files; returns rank 0's fit.
+run_pln_mpi <- function(Y, X, O, ctrl, np) {
+  dir <- tempfile()
+  pln_write_shards(Y, X, O, dir = dir, k = np)
+  cfile <- tempfile(fileext = ".rds")
+  out <- tempfile(fileext = ".rds")
+  saveRDS(ctrl, cfile)
+  run <- run_mpi("pln.R", np, c(RJAX_TEST_SHARDS = dir, RJAX_TEST_CONTROL = cfile, RJAX_TEST_OUT = out))
+  expect_all_true(run, "done")
+  readRDS(out)
+}
+
+test_that("on 2 and 4 ranks from per-rank files the fit equals the single-process fit", {
+  skip_without_mpi()
+  sim <- pln_simulate(61, 8, d = 2, seed = 1)  # 61 rows: uneven shards
+  ctrl <- pln_control(max_iter = 60, chunk = 30)
+  ref <- pln_fit(sim$Y, X = sim$X, O = sim$O, control = ctrl)
+  for (np in c(2L, 4L)) {
+    got <- run_pln_mpi(sim$Y, sim$X, sim$O, ctrl, np)
+    expect_identical(got$ranks, np)
+    expect_same_fit(got, ref, label = sprintf("simulated, %d ranks", np))
+    # two all-reductions per iteration: d p, then p^2 + p + 1 numbers (plus 16-byte headers)
+    expect_equal(got$bytes_per_iter, 8 * (2 * 8 + 8^2 + 8 + 1) + 2 * 16, tolerance = 0.01)  # + the trace-time agreement
+  }
+  oaks <- read_oaks()
+  skip_if(is.null(oaks), "oaks data not available")
+  ctrl <- pln_control(max_iter = 40, chunk = 20)
+  ref <- pln_fit(oaks$Y, X = oaks$X, O = oaks$O, control = ctrl)
+  got <- run_pln_mpi(oaks$Y, oaks$X, oaks$O, ctrl, 4L)
+  expect_same_fit(got, ref, label = "oaks, 4 ranks")
+})
