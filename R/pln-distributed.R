@@ -206,8 +206,11 @@ coef.pln_fit_distributed <- function(object, ...) object$B
 #'   `pln_read_shard()`: `list(Y, X, O)` of this rank's rows.
 #' @examples
 #' sim <- pln_simulate(20, 4, seed = 2)
-#' files <- pln_write_shards(sim$Y, O = sim$O, dir = tempfile(), k = 2)
-#' sh <- pln_read_shard(dirname(files[[1]]))   # rank 0 without mpirun
+#' dir <- tempfile()
+#' files <- pln_write_shards(sim$Y, O = sim$O, dir = dir, k = 2)  # for mpirun -np 2
+#' basename(files)
+#' pln_write_shards(sim$Y, O = sim$O, dir = dir, k = 1)            # for one process
+#' sh <- pln_read_shard(dir)   # this rank's rows (all of them without mpirun)
 #' dim(sh$Y)
 #' @export
 pln_write_shards <- function(Y, X = NULL, O = NULL, dir, k) {
