@@ -67,8 +67,11 @@ for (k in c(1L, 2L, 4L)) {
 tab <- do.call(rbind, rows)
 tab$speedup_vs_1 <- tab$sec_per_iter[[1]] / tab$sec_per_iter
 tab$cores <- parallel::detectCores()
+load <- tryCatch(base::scan("/proc/loadavg", n = 3, quiet = TRUE), error = function(e) NA)
+tab$load_avg_1min <- load[[1]]
 utils::write.csv(tab, file.path(out_dir, "pln_distributed.csv"), row.names = FALSE)
-cat(sprintf("\nDistributed PLN fit, n = %d, p = %d, f64, llvm backend, %d cores:\n\n", n, p, parallel::detectCores()))
+cat(sprintf("\nDistributed PLN fit, n = %d, p = %d, f64, llvm backend, %d cores, load average %s:\n\n", n, p,
+            parallel::detectCores(), paste(round(load, 1), collapse = " ")))
 cat("| ranks | rows/rank | ms/iteration | bytes sent/iteration/rank | speed-up |\n|---|---|---|---|---|\n")
 for (i in seq_len(nrow(tab))) {
   cat(sprintf("| %d | %d | %.2f | %.0f | %.2f |\n", tab$ranks[i], tab$rows_per_rank[i], 1000 * tab$sec_per_iter[i],
@@ -76,24 +79,21 @@ for (i in seq_len(nrow(tab))) {
 }
 
 # ---- cost model ----------------------------------------------------------------------
-# One iteration on a rank with n_r rows: element-wise work a * n_r * p
-# (ELBO terms, gradients, RAdam), matrix products b * n_r * p^2
-# (M Omega twice, crossprod(M)), and the replicated p x p algebra
-# c * p^3 (solve(Sigma), chol(Sigma)); then two all-reductions of
-# (d p + p^2 + p + 1) doubles. a and b come from two one-rank timings at
-# p and 3p; c from timing solve() + chol() of a p-by-p matrix.
-one_rank <- function(pp) {
-  s <- pln_simulate(n, pp, seed = 3)
-  dir <- file.path(tempdir(), sprintf("shards-p%d", pp))
-  pln_write_shards(s$Y, s$X, s$O, dir = dir, k = 1L)
-  time_fit(pln_read_shard(dir))[["sec_per_iter"]]
-}
-p2 <- 3L * p
+# One iteration on a rank with n_r rows costs
+#   n_r p t_elem          element-wise work (ELBO terms, gradients, RAdam)
+# + 3 x 2 n_r p^2 / R     three n_r x p x p matrix products (M Omega, its
+#                         transpose in the gradient, crossprod(M)) at the
+#                         measured GEMM rate R (flop/s, rjax's crossprod)
+# + c p^3                 the replicated p x p algebra (solve(Sigma), chol(Sigma))
+# + two ring all-reductions of (d p + p^2 + p + 1) doubles.
+# t_elem is what the one-rank timing above leaves after its matrix products.
+Mg <- matrix(stats::rnorm(n * 3L * p), n)
+cp <- jit(function(M) crossprod(M))
+invisible(cp(Mg))
+t_gemm <- system.time(for (i in 1:5) cp(Mg))[["elapsed"]] / 5
+R_gemm <- 2 * n * (3 * p)^2 / t_gemm
 t1 <- tab$sec_per_iter[[1]]
-t2 <- one_rank(p2)
-# t = n p (a + b p) at p and p2 (minus the p^3 part, small at these sizes)
-A <- rbind(c(n * p, n * p^2), c(n * p2, n * p2^2))
-ab <- solve(A, c(t1, t2))
+t_elem <- max(t1 - 3 * 2 * n * p^2 / R_gemm, 0) / (n * p)
 S <- crossprod(matrix(stats::rnorm(600 * 600), 600)) + diag(600)
 t_p3 <- system.time(for (i in 1:3) { solve(S); chol(S) })[["elapsed"]] / 3
 cc <- t_p3 / 600^3
@@ -103,7 +103,7 @@ nets <- list(`10 Gb/s Ethernet (1.25 GB/s, 20 us)` = c(1.25e9, 20e-6), `100 Gb/s
 model <- list()
 for (M in c(8, 64)) {
   nr <- N / M
-  comp <- max(ab[[1]], 0) * nr * P + max(ab[[2]], 0) * nr * P^2 + cc * P^3
+  comp <- t_elem * nr * P + 3 * 2 * nr * P^2 / R_gemm + cc * P^3
   for (net in names(nets)) {
     bw <- nets[[net]][[1]]; lat <- nets[[net]][[2]]
     # ring all-reduce: each rank sends and receives 2 (M-1)/M of the payload,
@@ -117,8 +117,9 @@ for (M in c(8, 64)) {
 model <- do.call(rbind, model)
 utils::write.csv(model, file.path(out_dir, "pln_distributed_model.csv"), row.names = FALSE)
 cat(sprintf(paste0("\nCost model, 1M cells x 2,000 genes, d = 1, f64, one rank per machine at this machine's ",
-                   "one-rank rates: a = %.3g s per element, b = %.3g s per n p^2 flop-unit, c = %.3g s per p^3; ",
-                   "all-reduce payload %.1f MB per iteration\n\n"), ab[[1]], ab[[2]], cc, bytes / 1e6))
+                   "rates: element-wise %.3g s per sample x species, GEMM %.1f GFLOP/s, p^3 algebra %.3g s per p^3; ",
+                   "all-reduce payload %.1f MB per iteration (load average %s)\n\n"),
+            t_elem, R_gemm / 1e9, cc, bytes / 1e6, paste(round(load, 1), collapse = " ")))
 cat("| machines | rows/machine | network | compute s/iter | communication s/iter | total s/iter | communication share |\n|---|---|---|---|---|---|---|\n")
 for (i in seq_len(nrow(model))) {
   cat(sprintf("| %d | %.0f | %s | %.2f | %.3f | %.2f | %.1f%% |\n", model$machines[i], model$rows_per_machine[i],
