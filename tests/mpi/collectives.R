@@ -69,6 +69,11 @@ g <- grad(ext)(mine)
 mx <- Reduce(pmax, blocks)
 report("grad-pmax", near(g, ifelse(mine == mx, 2 * mx / Reduce(`+`, lapply(blocks, function(b) b == mx)), 0)))
 
+# grad() inside f differentiates the sum over ranks (pmap's convention,
+# documented in ?shard_map): K times the rank's share of a psum-ed loss.
+inside <- shard_map(function(b) grad(function(b) rj_psum(sum(b^2), "i"))(b), "replicated", "replicated", axis = "i")
+report("grad-inside-convention", near(inside(b), K * 2 * b))
+
 # A loop with a collective in every iteration (gradient descent).
 step <- shard_map(function(w, X, y) w - 0.05 * rj_psum(crossprod(X, X %*% w - y), "i") / n,
                   in_specs = c("replicated", "rows", "rows"), out_specs = "replicated", axis = "i")

@@ -41,7 +41,7 @@ expect_all_true <- function(run, expected) {
 collective_checks <- c("size", outer(c("psum", "pmean", "pmax", "pmin", "all_gather_rows", "all_gather_cols", "axis_index"),
                                      c("eager", "llvm", "interp"), paste, sep = "-"),
                        "normal-equations", "grad-replicated", "jit-grad-replicated", "grad-grad", "grad-rows",
-                       "grad-pmax", "fori_loop", "deterministic-same-bits", "mismatch-shapes", "mismatch-program",
+                       "grad-pmax", "grad-inside-convention", "fori_loop", "deterministic-same-bits", "mismatch-shapes", "mismatch-program",
                        "after-mismatch", "traffic-counted", "done")
 
 test_that("collectives and shard_map give the single-process answers on 2 and 4 ranks", {
