@@ -52,6 +52,7 @@ SEXP rjc_cuda_source(SEXP);
 SEXP rjc_cuda_nvrtc(SEXP, SEXP);
 SEXP rjc_cuda_require(void);
 SEXP rjc_cuda_sync(void);
+SEXP rjc_mpi(SEXP, SEXP);
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
 static const R_CallMethodDef call_methods[] = {
@@ -70,6 +71,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_npy_write, 2),     ENTRY(rjc_npy_read, 1),      ENTRY(rjc_cache_stats, 0),
     ENTRY(rjc_cuda_info, 0),     ENTRY(rjc_cuda_source, 1), ENTRY(rjc_cuda_nvrtc, 2),
     ENTRY(rjc_cuda_require, 0),  ENTRY(rjc_cuda_sync, 0),
+    ENTRY(rjc_mpi, 2),
     {NULL, NULL, 0}};
 
 void R_init_rjax(DllInfo* dll) {
