@@ -93,7 +93,7 @@ pln_step_fn <- function(opt) {
 # loop runs natively; returns list(state, elbo = the k ELBO values).
 pln_chunk_fn <- function(step, backend) {
   jit(function(st, data, k) {
-    r <- scan(function(carry, x) {
+    r <- scan_loop(function(carry, x) {
       s <- step(carry, data)
       list(s$state, s$elbo)
     }, st, length = k)
