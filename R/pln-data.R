@@ -13,7 +13,9 @@ pln_data_error <- function(fmt, ...) rj_abort("pln_data", sprintf(fmt, ...))
 
 # counts -> a numeric matrix, or a classed error saying what is wrong.
 pln_check_counts <- function(Y, what = "counts") {
-  if (inherits(Y, "Matrix")) Y <- as.matrix(Y)
+  # Sparse Matrix objects are accepted (densified: the ELBO's exp() term is
+  # dense anyway, so a sparse Y would save only one n x p matrix).
+  if (inherits(Y, "Matrix") && requireNamespace("Matrix", quietly = TRUE)) Y <- as.matrix(Y)
   if (is.data.frame(Y)) Y <- as.matrix(Y)
   if (is.null(dim(Y))) {
     pln_data_error("%s must be a matrix with one column per species (a PLN model needs at least two species), not a vector of length %d.",

@@ -51,7 +51,7 @@ pln_dist_step_fn <- function(opt) {
 pln_dist_chunk_fn <- function(step, backend) {
   jit(function(st, data, k) {
     shard_map(function(st, data) {
-      r <- scan(function(carry, x) {
+      r <- scan_loop(function(carry, x) {
         s <- step(carry, data)
         list(s$state, s$elbo)
       }, st, length = k)
@@ -158,7 +158,7 @@ pln_dist_optimize <- function(Y, X, O, control) {
     last <- elbo[[length(elbo)]]
     if (!is.finite(last)) rj_abort("numerical", sprintf("the ELBO became %s at iteration %d: lower control$lr", last, it))
     # Every rank holds the same all-reduced ELBO, so all stop together.
-    if (!is.na(prev) && abs(last - prev) / abs(last) / k < control$tol) {
+    if (!is.na(prev) && abs(last - prev) / abs(last) / k < (control$ftol_rel %||% 1e-9)) {
       converged <- TRUE
       break
     }

@@ -68,7 +68,7 @@ pln_squarem <- function(step, tiny, max_move = 3) {
 # the final carry and the k ELBO values.
 pln_chunk_program <- function(iter, backend) {
   jit(function(carry, dat, k) {
-    r <- scan(function(c, x) {
+    r <- scan_loop(function(c, x) {
       s <- iter(c, dat)
       list(s, s$elbo)
     }, carry, length = k)

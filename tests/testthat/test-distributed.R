@@ -88,9 +88,9 @@ expect_same_fit <- function(a, b, tol = 1e-9, label = "") {
 
 test_that("one rank: pln_fit_distributed() is pln_fit()'s gradient path", {
   sim <- pln_simulate(40, 6, d = 2, seed = 3)
-  ctrl <- pln_control(max_iter = 60, chunk = 30)
+  ctrl <- pln_control(max_iter = 60, chunk = 30, algorithm = "radam", ftol_rel = 0)
   a <- pln_fit_distributed(sim$Y, sim$X, sim$O, control = ctrl)
-  b <- pln_fit(sim$Y, X = sim$X, O = sim$O, control = ctrl)
+  b <- suppressWarnings(pln_fit(sim$Y, X = sim$X, O = sim$O, control = ctrl))  # pln_fit warns at max_iter
   expect_same_fit(a, b, label = "simulated")
   expect_identical(a$rows, 1:40)
   expect_identical(a$n_iter, b$n_iter)
@@ -98,9 +98,9 @@ test_that("one rank: pln_fit_distributed() is pln_fit()'s gradient path", {
   expect_identical(coef(a), a$B)
   oaks <- read_oaks()
   skip_if(is.null(oaks), "oaks data not available")
-  ctrl <- pln_control(max_iter = 40, chunk = 20)
+  ctrl <- pln_control(max_iter = 40, chunk = 20, algorithm = "radam", ftol_rel = 0)
   a <- pln_fit_distributed(oaks$Y, oaks$X, oaks$O, control = ctrl)
-  b <- pln_fit(oaks$Y, X = oaks$X, O = oaks$O, control = ctrl)
+  b <- suppressWarnings(pln_fit(oaks$Y, X = oaks$X, O = oaks$O, control = ctrl))  # pln_fit warns at max_iter
   expect_same_fit(a, b, label = "oaks")
 })
 
@@ -133,8 +133,8 @@ run_pln_mpi <- function(Y, X, O, ctrl, np) {
 test_that("on 2 and 4 ranks from per-rank files the fit equals the single-process fit", {
   skip_without_mpi()
   sim <- pln_simulate(61, 8, d = 2, seed = 1)  # 61 rows: uneven shards
-  ctrl <- pln_control(max_iter = 60, chunk = 30)
-  ref <- pln_fit(sim$Y, X = sim$X, O = sim$O, control = ctrl)
+  ctrl <- pln_control(max_iter = 60, chunk = 30, algorithm = "radam", ftol_rel = 0)
+  ref <- suppressWarnings(pln_fit(sim$Y, X = sim$X, O = sim$O, control = ctrl))  # pln_fit warns at max_iter
   for (np in c(2L, 4L)) {
     got <- run_pln_mpi(sim$Y, sim$X, sim$O, ctrl, np)
     expect_identical(got$ranks, np)
@@ -144,8 +144,8 @@ test_that("on 2 and 4 ranks from per-rank files the fit equals the single-proces
   }
   oaks <- read_oaks()
   skip_if(is.null(oaks), "oaks data not available")
-  ctrl <- pln_control(max_iter = 40, chunk = 20)
-  ref <- pln_fit(oaks$Y, X = oaks$X, O = oaks$O, control = ctrl)
+  ctrl <- pln_control(max_iter = 40, chunk = 20, algorithm = "radam", ftol_rel = 0)
+  ref <- suppressWarnings(pln_fit(oaks$Y, X = oaks$X, O = oaks$O, control = ctrl))  # pln_fit warns at max_iter
   got <- run_pln_mpi(oaks$Y, oaks$X, oaks$O, ctrl, 4L)
   expect_same_fit(got, ref, label = "oaks, 4 ranks")
 })

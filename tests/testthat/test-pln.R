@@ -133,3 +133,12 @@ test_that("factor codings give the same fit, also with all-zero groups (exact Ne
   expect_lt(coef(f0)["g3", 2], -8)
   expect_equal(fitted(f1), fitted(f0), tolerance = 1e-3)
 })
+
+test_that("sparse count matrices (Matrix::dgCMatrix) are accepted", {
+  skip_if_not_installed("Matrix")
+  sim <- pln_simulate(40, 5, seed = 15)
+  Ys <- Matrix::Matrix(sim$Y, sparse = TRUE)
+  expect_s4_class(Ys, "dgCMatrix")
+  expect_equal(pln_fit(Ys, O = sim$O)$loglik, pln_fit(sim$Y, O = sim$O)$loglik)
+  expect_equal(pln_data(Ys)$Abundance, pln_data(sim$Y)$Abundance, ignore_attr = TRUE)
+})
