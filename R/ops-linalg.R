@@ -59,7 +59,7 @@ setMethod("%*%", signature("rj_value", "rj_value"), function(x, y) rj_matmul(x, 
 
 # crossprod (t(x) %*% y) and tcrossprod (x %*% t(y)); vectors are columns.
 rj_cross <- function(x, y, transpose_left) {
-  if (!is_rj_value(x)) x <- as_rj(if (is.null(dim(x))) base::matrix(x) else x)
+  if (!is_rj_value(x)) x <- rj_float_like(if (is.null(dim(x))) base::matrix(x) else x, list(y))
   if (is.null(y)) {
     x <- float_pair(x, x)[[1L]]
     y <- x
@@ -71,15 +71,15 @@ rj_cross <- function(x, y, transpose_left) {
 }
 
 #' @rdname rj-linalg
-#' @export
-crossprod <- function(x, y = NULL) {
+#' @usage crossprod(x, y = NULL)
+tv_crossprod <- function(x, y = NULL) {
   if (!is_rj_value(x) && !is_rj_value(y)) return(base::crossprod(x, y))
   rj_cross(x, y, TRUE)
 }
 
 #' @rdname rj-linalg
-#' @export
-tcrossprod <- function(x, y = NULL) {
+#' @usage tcrossprod(x, y = NULL)
+tv_tcrossprod <- function(x, y = NULL) {
   if (!is_rj_value(x) && !is_rj_value(y)) return(base::tcrossprod(x, y))
   rj_cross(x, y, FALSE)
 }
@@ -91,6 +91,7 @@ check_square <- function(a, what) {
 }
 
 #' @rdname rj-linalg
+#' @method solve rj_value
 #' @export
 solve.rj_value <- function(a, b, ...) {
   if (length(a@shape) < 2L) a <- rj_reshape(a, c(length(a), 1L))  # as base R's as.matrix(a)
@@ -130,8 +131,8 @@ determinant.rj_value <- function(x, logarithm = TRUE, ...) {
 }
 
 #' @rdname rj-linalg
-#' @export
-norm <- function(x, type = c("O", "I", "F", "M", "2")) {
+#' @usage norm(x, type = c("O", "I", "F", "M", "2"))
+tv_norm <- function(x, type = c("O", "I", "F", "M", "2")) {
   if (!is_rj_value(x)) return(forward_to_base(base::norm, match.call(), parent.frame(), list(x = x)))
   type <- toupper(substr(type[[1L]], 1L, 1L))
   x <- float_of(x)

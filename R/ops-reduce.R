@@ -85,22 +85,22 @@ rj_rowcol <- function(x, dims, rows, mean) {
 }
 
 #' @rdname rj-reduce
-#' @export
-colSums <- function(x, na.rm = FALSE, dims = 1L) {
+#' @usage colSums(x, na.rm = FALSE, dims = 1L)
+tv_colSums <- function(x, na.rm = FALSE, dims = 1L) {
   if (is_rj_value(x)) rj_rowcol(x, dims, FALSE, FALSE) else base::colSums(x, na.rm, dims)
 }
 #' @rdname rj-reduce
-#' @export
-rowSums <- function(x, na.rm = FALSE, dims = 1L) {
+#' @usage rowSums(x, na.rm = FALSE, dims = 1L)
+tv_rowSums <- function(x, na.rm = FALSE, dims = 1L) {
   if (is_rj_value(x)) rj_rowcol(x, dims, TRUE, FALSE) else base::rowSums(x, na.rm, dims)
 }
 #' @rdname rj-reduce
-#' @export
-colMeans <- function(x, na.rm = FALSE, dims = 1L) {
+#' @usage colMeans(x, na.rm = FALSE, dims = 1L)
+tv_colMeans <- function(x, na.rm = FALSE, dims = 1L) {
   if (is_rj_value(x)) rj_rowcol(x, dims, FALSE, TRUE) else base::colMeans(x, na.rm, dims)
 }
 #' @rdname rj-reduce
-#' @export
-rowMeans <- function(x, na.rm = FALSE, dims = 1L) {
+#' @usage rowMeans(x, na.rm = FALSE, dims = 1L)
+tv_rowMeans <- function(x, na.rm = FALSE, dims = 1L) {
   if (is_rj_value(x)) rj_rowcol(x, dims, TRUE, TRUE) else base::rowMeans(x, na.rm, dims)
 }

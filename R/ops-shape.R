@@ -91,6 +91,7 @@ aperm.rj_value <- function(a, perm = NULL, ...) {
 #' @export
 setMethod("dim<-", "rj_value", function(x, value) {
   if (is.null(value)) return(rj_reshape(x, length(x)))
+  value <- rj_static_size(value, "value", "dim<-")
   if (prod(value) != length(x)) {
     rj_abort("shape", sprintf("dims [product %d] do not match the length of object [%d]", as.integer(prod(value)), length(x)))
   }
@@ -117,7 +118,7 @@ normalize_index <- function(i, n, what = "subscript") {
     return(setdiff(seq_len(n), -i) - 1L)
   }
   i <- i[i != 0]
-  if (any(i > n)) rj_abort("index", sprintf("%s out of bounds: index %d of extent %d", what, as.integer(max(i)), n))
+  if (any(i > n)) rj_abort("index", sprintf("%s out of bounds: index %s of extent %d", what, format(max(i)), n))
   as.integer(i) - 1L
 }
 
@@ -275,6 +276,7 @@ rep_args <- function(times = 1L, length.out = NA, each = 1L) {
 #' @export
 setMethod("rep", "rj_value", function(x, ...) {
   a <- rep_args(...)
+  for (nm in names(a)) a[[nm]] <- rj_static_size(a[[nm]], nm, "rep")
   times <- a$times
   each <- a$each
   n <- length(x)
@@ -293,8 +295,8 @@ setMethod("rep", "rj_value", function(x, ...) {
 
 #' @rdname rj-shape
 #' @param nrow,ncol,byrow,dimnames As in [base::matrix()].
-#' @export
-matrix <- function(data = NA, nrow = 1, ncol = 1, byrow = FALSE, dimnames = NULL) {
+#' @usage matrix(data = NA, nrow = 1, ncol = 1, byrow = FALSE, dimnames = NULL)
+tv_matrix <- function(data = NA, nrow = 1, ncol = 1, byrow = FALSE, dimnames = NULL) {
   if (!is_rj_value(data)) return(forward_to_base(base::matrix, match.call(), parent.frame(), list(data = data)))
   n <- length(data)
   if (missing(nrow) && missing(ncol)) { nrow <- n; ncol <- 1L }
@@ -326,23 +328,23 @@ rj_bind_dims <- function(parts, axis) {
 
 #' @rdname rj-shape
 #' @param deparse.level As in [base::cbind()].
-#' @export
-cbind <- function(..., deparse.level = 1) {
+#' @usage cbind(..., deparse.level = 1)
+tv_cbind <- function(..., deparse.level = 1) {
   if (!any(vapply(list(...), is_rj_value, NA))) return(base::cbind(..., deparse.level = deparse.level))
   rj_bind_dims(list(...), 1L)
 }
 
 #' @rdname rj-shape
-#' @export
-rbind <- function(..., deparse.level = 1) {
+#' @usage rbind(..., deparse.level = 1)
+tv_rbind <- function(..., deparse.level = 1) {
   if (!any(vapply(list(...), is_rj_value, NA))) return(base::rbind(..., deparse.level = deparse.level))
   rj_bind_dims(list(...), 0L)
 }
 
 #' @rdname rj-shape
 #' @param FUN A function or operator name, applied element-wise.
-#' @export
-outer <- function(X, Y, FUN = "*", ...) {
+#' @usage outer(X, Y, FUN = "*", ...)
+tv_outer <- function(X, Y, FUN = "*", ...) {
   if (!is_rj_value(X) && !is_rj_value(Y)) return(base::outer(X, Y, FUN, ...))
   FUN <- match.fun(FUN)
   dX <- if (!is.null(dim(X))) dim(X) else length(X)
@@ -356,13 +358,13 @@ outer <- function(X, Y, FUN = "*", ...) {
 }
 
 #' @rdname rj-shape
-#' @export
-`%o%` <- function(X, Y) outer(X, Y)
+#' @usage X %o% Y
+`tv_%o%` <- function(X, Y) outer(X, Y)
 
 #' @rdname rj-shape
 #' @param names Unused.
-#' @export
-diag <- function(x = 1, nrow, ncol, names = TRUE) {
+#' @usage diag(x = 1, nrow, ncol, names = TRUE)
+tv_diag <- function(x = 1, nrow, ncol, names = TRUE) {
   if (!is_rj_value(x)) return(forward_to_base(base::diag, match.call(), parent.frame(), list(x = x)))
   s <- x@shape
   if (length(s) == 2L) {
