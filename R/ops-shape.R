@@ -38,6 +38,7 @@ unify <- function(parts) {
 }
 
 rj_concat_vectors <- function(parts) {
+  parts <- Filter(Negate(is.null), parts)  # c(NULL, x) is c(x), as in R (v <- c(); v <- c(v, x))
   parts <- unify(parts)
   parts <- lapply(parts, function(p) rj_reshape(p, length(p)))
   rj_bind("concat", parts, list(ints = 0L))

@@ -34,7 +34,10 @@ rj_default_override <- list(ifelse = function() rj_ifelse_traced)
 rj_no_generic <- c("c", "max", "min", "sum", "prod", "range", "is.matrix", "is.array",
                    "cbind", "rbind", "length", "dim", "rep", "seq_len", "seq_along", "numeric",
                    "double", "integer", "logical", "vector", "list", "unlist", "do.call",
-                   "lapply", "sapply", "vapply", "Map", "Reduce", "Filter", "mapply")
+                   "lapply", "sapply", "vapply", "Map", "Reduce", "Filter", "mapply",
+                   # FUN / f may capture traced values while X is plain data:
+                   # these must see every traced call (verbs' R/verbs-apply.R, R/verbs-math.R)
+                   "apply", "integrate", "optimize", "optimise", "uniroot", "optim", "nlminb", "nlm")
 
 # Traced verbs: every namespace function `tv_<verb>`, named by `<verb>`.
 rj_traced_verbs <- function() {

@@ -111,8 +111,8 @@ tv_Filter <- function(f, x) {
 
 tv_do.call <- function(what, args, quote = FALSE, envir = parent.frame()) {
   if (is.character(what) && length(what) == 1L && is.list(args) && any_rj_in(args)) {
-    ov <- rj_override_list()
-    what <- if (!is.null(ov[[what]])) ov[[what]] else get(what, envir = envir, mode = "function")
+    what <- get0(what, envir = rj_verbs_env(), inherits = FALSE, mode = "function") %||%
+      get(what, envir = envir, mode = "function")
   }
   base::do.call(what, args, quote = quote, envir = envir)
 }

@@ -36,8 +36,16 @@
 #' and `v` a traced value (the container then becomes traced).
 #'
 #' **Linear algebra**: `backsolve`, `forwardsolve`, `kronecker`, `%x%`,
-#' besides `%*%`, `crossprod`, `solve`, `chol`, `determinant` (see
-#' [rj-linalg]).
+#' `chol2inv`, `mahalanobis`, besides `%*%`, `crossprod`, `solve`, `chol`,
+#' `determinant` (see [rj-linalg]).
+#'
+#' **Special functions**: `lchoose`, `choose`, `lbeta`, `beta`,
+#' `lfactorial`, `factorial` (besides `lgamma`, `digamma`, `psigamma`, ...),
+#' `quantile` (R's default type 7, `probs` plain R numbers), and `ppois` /
+#' `pbinom` for counts known while tracing (finite sums of the densities).
+#'
+#' **Grouping by plain R data**: `split`, `tapply` (one factor), `ave`,
+#' `rowsum`.
 #'
 #' **Apply family**: `apply`, `sapply`, `vapply`, `lapply`, `mapply`, `Map`,
 #' `Reduce` (also with `accumulate`), `do.call` and `unlist`. `FUN` is
@@ -51,7 +59,17 @@
 #' (traced values have none). Anything else that cannot work on traced
 #' values stops with an `rjax_unsupported_error` or
 #' `rjax_concretization_error` that names the function and says what to
-#' write instead.
+#' write instead: among them `pgamma`, `pbeta`, `pt`, `qt`, `pchisq`,
+#' `qgamma`, `qbeta`, `qchisq`, `pweibull`, `plnorm`, `punif`, `dmultinom`,
+#' `eigen`, `svd`, `qr`, `order`, `rank`, `which` (value-dependent lengths)
+#' and `integrate`, `optimize`, `uniroot`, `optim`, `nlminb`, `nlm` called
+#' on a function of traced values.
+#'
+#' One difference from base R that comes with differentiation: in
+#' `ifelse(y > 0, y * log(y / mu), 0)` both branches are computed, and the
+#' derivative of the branch not taken (`0 * Inf` at `y = 0`) makes the
+#' gradient `NaN` (as in JAX). Keep the untaken branch finite, for example
+#' `y * log(ifelse(y > 0, y, 1) / mu)`.
 #' @name rjax_verbs
 #' @examples
 #' X <- cbind(1, c(0.5, -1.2, 0.3, 2.1, -0.4))
