@@ -204,3 +204,43 @@ test_that("nested vmap and derivatives of vmapped linear algebra (stacks with se
   want <- sapply(1:4, function(j) sapply(1:3, function(i) solve(A[, , i, j] + diag(2) * 3, bb[, i, j])), simplify = "array")
   expect_equal(as_r(r), want, tolerance = 1e-12)
 })
+
+# Every row of the derivative table, vmapped over three argument sets and
+# against the loop over them: the batching rules of every primitive the
+# table reaches, in its function and in its gradient program.
+stack_args <- function(sets) {
+  lapply(seq_along(sets[[1]]), function(i) {
+    parts <- lapply(sets, function(s) s[[i]])
+    d <- dim(parts[[1]])
+    n1 <- length(parts[[1]])
+    shape <- if (!is.null(d)) d else if (n1 == 1L) integer() else n1
+    array(unlist(parts), c(shape, length(sets)))
+  })
+}
+slice_last <- function(x, k) {
+  d <- dim(x)
+  if (length(d) == 1L) return(x[[k]])
+  y <- array(x, c(prod(d[-length(d)]), d[length(d)]))[, k]
+  if (length(d) > 2L) array(y, d[-length(d)]) else y
+}
+
+set.seed(19)
+for (row in grad_table) {
+  local({
+    row <- row
+    test_that(sprintf("vmap of '%s' and of its gradient equal the loop over lanes", row$name), {
+      sets <- lapply(1:3, function(k) row$gen())
+      args <- stack_args(sets)
+      wrt <- row$wrt %||% seq_along(args)
+      got <- as.numeric(to_r(do.call(vmap(row$f), args)))
+      want <- vapply(1:3, function(k) as.numeric(to_r(do.call(row$f, sets[[k]]))), 0)
+      expect_equal(got, want, tolerance = 1e-10, label = paste(row$name, "vmap"))
+      g <- grad(row$f, wrt = wrt[[1]])
+      gv <- to_r(do.call(vmap(g), args))
+      for (k in 1:3) {
+        expect_equal(as.numeric(slice_last(as.array(gv), k)), as.numeric(to_r(do.call(g, sets[[k]]))),
+                     tolerance = 1e-10, label = paste(row$name, "vmap(grad)"))
+      }
+    })
+  })
+}
