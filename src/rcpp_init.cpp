@@ -38,6 +38,15 @@ SEXP rjc_rule_check(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP rjc_runtime_info(void);
 SEXP rjc_release_memory(void);
 SEXP rjc_pool_selftest(void);
+SEXP rjc_program_bytes(SEXP, SEXP);
+SEXP rjc_program_parse(SEXP);
+SEXP rjc_program_signature(SEXP);
+SEXP rjc_array_bytes(SEXP);
+SEXP rjc_array_from_bytes(SEXP, SEXP, SEXP);
+SEXP rjc_ptr_alive(SEXP);
+SEXP rjc_npy_write(SEXP, SEXP);
+SEXP rjc_npy_read(SEXP);
+SEXP rjc_cache_stats(void);
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
 static const R_CallMethodDef call_methods[] = {
@@ -51,6 +60,9 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_control, 5),       ENTRY(rjc_registry, 0),    ENTRY(rjc_graph_prims, 1),
     ENTRY(rjc_rule_check, 5),
     ENTRY(rjc_runtime_info, 0),  ENTRY(rjc_release_memory, 0), ENTRY(rjc_pool_selftest, 0),
+    ENTRY(rjc_program_bytes, 2), ENTRY(rjc_program_parse, 1), ENTRY(rjc_program_signature, 1),
+    ENTRY(rjc_array_bytes, 1),   ENTRY(rjc_array_from_bytes, 3), ENTRY(rjc_ptr_alive, 1),
+    ENTRY(rjc_npy_write, 2),     ENTRY(rjc_npy_read, 1),      ENTRY(rjc_cache_stats, 0),
     {NULL, NULL, 0}};
 
 void R_init_rjax(DllInfo* dll) {

@@ -6,7 +6,7 @@
 // VJP of scan. A forward scan whose body also emits its input carry as an
 // extra y stacks the carry of every iteration (the residuals: memory grows
 // linearly with the length); a reverse scan then runs the body's VJP
-// (vjp_graph, which recomputes the body's forward from the stored carry),
+// (vjp_graph via subgraph_vjp, which recomputes the body's forward from the stored carry),
 // carrying the carry's cotangent and accumulating the cotangents of the
 // loop-invariant inputs, and stacking those of the xs. The forward scan of
 // the original node stays in the program for the value; the residual scan
@@ -18,7 +18,7 @@
 // count is unknown in advance, as in JAX.
 #include "control.h"
 
-#include "../transforms/passes.h"
+#include "../ir/replay.h"
 #include "prim_util.h"
 
 namespace rj {
@@ -86,7 +86,7 @@ std::vector<int> vjp_scan(Builder& b, const Node& n, const std::vector<int>& cts
   std::vector<int> wrt = wc;
   wrt.insert(wrt.end(), wx.begin(), wx.end());
   wrt.insert(wrt.end(), wk.begin(), wk.end());
-  GraphPtr vg = vjp_graph(body, wrt, has_ct);
+  GraphPtr vg = subgraph_vjp(body, wrt, has_ct);
 
   auto body2 = std::make_shared<Graph>();
   std::vector<int> ct_carry, acc, res, xs, ct_y, consts;
@@ -157,7 +157,7 @@ std::vector<int> vjp_cond(Builder& b, const Node& n, const std::vector<int>& cts
     const auto& wown = is_true ? wt : wf;
     std::vector<int> wrt(wo.begin(), wo.end());
     for (int k : wown) wrt.push_back(k - own_from + L.no);  // positions among fwd's params
-    GraphPtr vg = vjp_graph(fwd, wrt, has_ct);
+    GraphPtr vg = subgraph_vjp(fwd, wrt, has_ct);
     auto g2 = std::make_shared<Graph>();
     std::vector<int> ops, ctp, own;
     for (int j = 0; j < L.no; ++j) ops.push_back(g2->add_param(in_t[j], "<operand>"));

@@ -15,7 +15,7 @@
 //
 // The sub-graphs must not capture values of enclosing traces (R checks it
 // when the node is made): their inputs are exactly the node's inputs.
-#include "../transforms/passes.h"
+#include "../ir/replay.h"
 #include "prim_util.h"
 
 namespace rj {
@@ -102,7 +102,7 @@ std::vector<int> vjp_custom_rule(Builder& b, const Node& n, int, int ct) {
   const int na = (int)n.in.size();
   std::vector<int> wrt;
   for (int k = 0; k < na; ++k) wrt.push_back(na + k);
-  GraphPtr vg = vjp_graph(rule, wrt, {0, 1});
+  GraphPtr vg = subgraph_vjp(rule, wrt, {0, 1});
   std::vector<int> in = rule_inputs(b, n, {});
   in.push_back(ct);
   auto m = replay(b, *vg, in);

@@ -122,7 +122,7 @@ grad_table <- list(
   # transforms with rules of their own
   list(name = "custom_vjp", f = function(x) sum(grad_table_softplus(x) * c(1, 2, 3)), gen = function() list(rvec(3, -2, 2))),
   list(name = "scan", f = function(x) {
-    r <- scan(function(c, xi) list(c * xi + 1, c^2), 0.5, x)
+    r <- scan_loop(function(c, xi) list(c * xi + 1, c^2), 0.5, x)
     r$carry + sum(r$ys)
   }, gen = function() list(rvec(4, 0.5, 1))),
   list(name = "custom_jvp", f = function(x) sum(grad_table_softplus_jvp(x) * c(1, 2, 3))^2, gen = function() list(rvec(3, -2, 2))),
