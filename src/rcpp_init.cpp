@@ -47,6 +47,12 @@ SEXP rjc_ptr_alive(SEXP);
 SEXP rjc_npy_write(SEXP, SEXP);
 SEXP rjc_npy_read(SEXP);
 SEXP rjc_cache_stats(void);
+SEXP rjc_cuda_info(void);
+SEXP rjc_cuda_source(SEXP);
+SEXP rjc_cuda_nvrtc(SEXP, SEXP);
+SEXP rjc_cuda_require(void);
+SEXP rjc_cuda_sync(void);
+SEXP rjc_mpi(SEXP, SEXP);
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
 static const R_CallMethodDef call_methods[] = {
@@ -63,6 +69,9 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_program_bytes, 2), ENTRY(rjc_program_parse, 1), ENTRY(rjc_program_signature, 1),
     ENTRY(rjc_array_bytes, 1),   ENTRY(rjc_array_from_bytes, 3), ENTRY(rjc_ptr_alive, 1),
     ENTRY(rjc_npy_write, 2),     ENTRY(rjc_npy_read, 1),      ENTRY(rjc_cache_stats, 0),
+    ENTRY(rjc_cuda_info, 0),     ENTRY(rjc_cuda_source, 1), ENTRY(rjc_cuda_nvrtc, 2),
+    ENTRY(rjc_cuda_require, 0),  ENTRY(rjc_cuda_sync, 0),
+    ENTRY(rjc_mpi, 2),
     {NULL, NULL, 0}};
 
 void R_init_rjax(DllInfo* dll) {

@@ -4,7 +4,7 @@
 # libeigen3-dev: the standalone core build (tools/core/Makefile) uses Debian's Eigen.
 set -eu
 
-PKGS="r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-roxygen2 r-cran-cli r-cran-knitr r-cran-rmarkdown r-cran-pkgbuild pandoc llvm-16-dev libeigen3-dev"
+PKGS="r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-roxygen2 r-cran-cli r-cran-knitr r-cran-rmarkdown r-cran-pkgbuild pandoc llvm-16-dev libeigen3-dev openmpi-bin libopenmpi-dev"
 
 # --bench adds the peers of `make bench`: Debian's numpy and PyTorch, the
 # optimised BLAS they should run on (without libopenblas0-pthread Debian's
