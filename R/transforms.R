@@ -58,7 +58,7 @@ leaf_owners <- function(args, st) {
 #' `primals` is a list of arguments of `f` (as for [do.call()]) and
 #' `tangents` a list of the same structure (`NULL` for an argument without
 #' a tangent); arguments may be nested lists of arrays. Forward mode works
-#' through [scan()], [fori_loop()], [cond()] and also [while_loop()] (whose
+#' through [scan_loop()], [fori_loop()], [cond()] and also [while_loop()] (whose
 #' reverse-mode derivative does not exist), and composes with [grad()],
 #' [jit()] and [vmap()].
 #' @param f A function of arrays (or nested lists of arrays).

@@ -108,7 +108,7 @@ test_that("vmap composes with grad, jit, jacfwd and itself", {
 
 test_that("vmap through scan, fori_loop, while_loop and cond", {
   # scan with a batched carry
-  f <- function(x) scan(function(c, xi) list(c * x + xi, c), 1, c(1, 2, 3))$carry
+  f <- function(x) scan_loop(function(c, xi) list(c * x + xi, c), 1, c(1, 2, 3))$carry
   expect_lanes(f, list(c(0.5, 1, 2)))
   # fori_loop
   g <- function(x) fori_loop(1, 5, function(i, c) c + i * x, 0)
@@ -164,7 +164,7 @@ test_that("batched loop constants, scanned inputs and forward mode under vmap", 
   expect_rj_equal(vmap(function(lim) while_loop(function(s) s < lim, function(s) s * 2, 1))(c(10, 100, 1000)),
                   c(16, 128, 1024))
   # batched scanned inputs: the scan axis stays last, the batch axis before it
-  sc <- function(xs) scan(function(c, x) list(c + x^2, c), 0, xs)
+  sc <- function(xs) scan_loop(function(c, x) list(c + x^2, c), 0, xs)
   expect_rj_equal(vmap(function(xs) sc(xs)$carry)(matrix(1:6, 3)), c(14, 77))
   expect_rj_equal(vmap(function(xs) sc(xs)$ys)(matrix(1:6, 3)), cbind(c(0, 1, 5), c(0, 16, 41)))
   # an unbatched matrix and a batched vector in a while body
