@@ -58,7 +58,7 @@ leaf_owners <- function(args, st) {
 #' `primals` is a list of arguments of `f` (as for [do.call()]) and
 #' `tangents` a list of the same structure (`NULL` for an argument without
 #' a tangent); arguments may be nested lists of arrays. Forward mode works
-#' through [scan()], [fori_loop()], [cond()] and also [while_loop()] (whose
+#' through [scan_loop()], [fori_loop()], [cond()] and also [while_loop()] (whose
 #' reverse-mode derivative does not exist), and composes with [grad()],
 #' [jit()] and [vmap()].
 #' @param f A function of arrays (or nested lists of arrays).
@@ -460,42 +460,6 @@ trace_value_info <- function(f, args) {
   shapes <- lapply(info$out_shapes, as.integer)
   sizes <- vapply(shapes, shape_size, 1)
   list(def = tr$out_def, shapes = shapes, offsets = c(0, cumsum(sizes))[seq_along(sizes)])
-}
-
-# ---- devices and synchronisation ------------------------------------------------
-
-#' Devices and synchronisation
-#'
-#' `rj_devices()` lists the devices rjax can run on, one row per device (a
-#' data frame: `id`, `platform`, `kind`, `threads`, `memory` in bytes);
-#' this version lists the CPU. `block_until_ready(x)` waits until every
-#' array in `x` has been computed and returns `x` (as JAX's
-#' `block_until_ready()`): use it around timings. On the CPU every rjax
-#' call returns finished arrays, so it returns at once; with an
-#' asynchronous device it is the synchronisation point.
-#' @param x An array, or a nested list of arrays.
-#' @return `rj_devices()`: a data frame. `block_until_ready()`: `x`.
-#' @examples
-#' rj_devices()
-#' x <- block_until_ready(jit(function(a) a %*% a)(diag(3)))
-#' @export
-rj_devices <- function() {
-  info <- runtime_info()
-  kind <- tryCatch({
-    cpu <- grep("^model name", readLines("/proc/cpuinfo", warn = FALSE), value = TRUE)
-    if (length(cpu)) trimws(sub("^[^:]*:", "", cpu[[1L]])) else "cpu"
-  }, error = function(e) "cpu", warning = function(w) "cpu")
-  data.frame(id = 0L, platform = "cpu", kind = kind, threads = as.integer(info[["threads"]]),
-             memory = as.numeric(rjax_memory()$machine), stringsAsFactors = FALSE)
-}
-
-#' @rdname rj_devices
-#' @export
-block_until_ready <- function(x) {
-  # CPU kernels finish before their call returns: nothing is pending. A
-  # device backend synchronises here (one stream wait per array).
-  invisible(lapply(tree_flatten(x)$leaves, function(l) if (is_rj_array(l)) l@shape))
-  x
 }
 
 # ---- custom_jvp -----------------------------------------------------------------

@@ -54,9 +54,9 @@ test_that("draws are identical eagerly, under jit on both backends, under vmap a
   }
   # inside scan: one key per step
   body <- function(c, k) list(c + sum(rj_normal(k, 3)), rj_uniform(k, 2))
-  r <- scan(body, 0, keys)
+  r <- scan_loop(body, 0, keys)
   expect_equal(as_r(r$ys)[, 3], as_r(rj_uniform(as_r(keys)[, 3], 2)))
-  expect_equal(as_r(jit(function(ks) scan(body, 0, ks)$carry)(keys)), as_r(r$carry))
+  expect_equal(as_r(jit(function(ks) scan_loop(body, 0, ks)$carry)(keys)), as_r(r$carry))
 })
 
 test_that("each sampler has the right moments and distribution (KS / chi-squared, fixed seed)", {
