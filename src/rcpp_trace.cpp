@@ -4,10 +4,16 @@
 // Eager ("no jit") evaluation is tracing with constant inputs: the builder
 // folds every node whose inputs are constants, so a primitive applied to
 // rj_arrays runs its kernel at once. One code path serves both modes.
-#include "prims/control.h"
+//
+// This file only converts: R values to node ids (to_node) and results back
+// (results_to_r). Building control-flow and custom_vjp nodes, inlining
+// graphs and evaluating non-foldable nodes are core work
+// (src/transforms/trace_build.h, src/backend/eager.h).
+#include "backend/eager.h"
 #include "rcpp_glue.h"
 #include "rcpp_warnings.h"
 #include "transforms/passes.h"
+#include "transforms/trace_build.h"
 
 namespace rj {
 namespace {
@@ -59,10 +65,9 @@ SEXP results_to_r(const Ctx& c, Graph& g, const std::vector<int>& ids) {
     else pending.push_back((int)k);
   }
   if (!pending.empty()) {  // non-foldable primitives: run the small graph
-    auto gp = std::make_shared<Graph>();
-    gp->nodes = g.nodes;
-    for (int k : pending) gp->outputs.push_back(ids[k]);
-    auto res = compile_interp(dce(*gp))->run({});
+    std::vector<int> which;
+    for (int k : pending) which.push_back(ids[k]);
+    auto res = eval_nodes(g, which);
     for (size_t j = 0; j < pending.size(); ++j) SET_VECTOR_ELT(out, pending[j], new_array(res[j]));
   }
   UNPROTECT(1);
@@ -176,34 +181,15 @@ SEXP rjc_graph_pass(SEXP gptr, SEXP name) {
 // (see src/prims/custom.cpp). Returns a list with the result's tracer.
 static SEXP custom_vjp_call_impl(SEXP fptr, SEXP fwdptr, SEXP bwdptr, SEXP args) {
   RJ_TRY
-  GraphPtr f = get_graph(fptr), fwd = get_graph(fwdptr), bwd = get_graph(bwdptr);
-  for (const GraphPtr& s : {f, fwd, bwd})
-    if (!s->captures.empty())
-      fail("grad", "custom_vjp: f, fwd and bwd must not use traced values from outside (closures over a value "
-                   "being traced); pass such values as arguments");
-  if (f->outputs.size() != 1) fail("grad", "custom_vjp: f must return a single array");
-  if ((size_t)Rf_xlength(args) != f->params.size()) fail("internal", "custom_vjp: wrong number of arguments");
   Ctx c;
   for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) consider(c, VECTOR_ELT(args, i));
   if (!c.g) fail("internal", "custom_vjp_call outside a trace");
   Builder b(*c.g);
-  Node n;
-  n.prim = prim_id("custom_vjp_call");
-  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) {
-    int v = to_node(b, VECTOR_ELT(args, i));
-    const Type want = f->type(f->params[i]);
-    if (b.type(v).dtype != want.dtype) v = b.convert(v, want.dtype);
-    if (b.type(v).shape != want.shape) v = b.reshape(v, want.shape);
-    n.in.push_back(v);
-  }
-  n.sub = {f, fwd, bwd};
-  n.type = f->type(f->outputs[0]);
-  n.type.weak = false;
-  n.attrs.dtype = n.type.dtype;
-  n.attrs.shape = n.type.shape;
-  c.g->nodes.push_back(std::move(n));
+  std::vector<int> in;
+  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) in.push_back(to_node(b, VECTOR_ELT(args, i)));
+  int id = build_custom_vjp(*c.g, get_graph(fptr), get_graph(fwdptr), get_graph(bwdptr), in);
   Graph unused;
-  return results_to_r(c, unused, {(int)c.g->nodes.size() - 1});
+  return results_to_r(c, unused, {id});
   RJ_CATCH
   return R_NilValue;
 }
@@ -227,77 +213,15 @@ static SEXP control_impl(SEXP target, SEXP op, SEXP graphs, SEXP args, SEXP ints
   Ctx c;
   c.g = get_graph(target);
   c.gptr = target;
-  if (c.g->closed) fail("internal", "control flow recorded into a finished trace");
+  std::vector<GraphPtr> bodies;
+  for (R_xlen_t k = 0; k < Rf_xlength(graphs); ++k) bodies.push_back(get_graph(VECTOR_ELT(graphs, k)));
   Builder b(*c.g);
-  const std::string name = str_arg(op);
-  std::vector<GraphPtr> subs;
-  std::vector<std::vector<int>> consts;
-  for (R_xlen_t k = 0; k < Rf_xlength(graphs); ++k) {
-    const Graph& g = *get_graph(VECTOR_ELT(graphs, k));
-    std::vector<int> cs;
-    for (auto& src : g.capture_src) {
-      if (src.outer->level > c.g->level) fail("internal", "a loop body captured a value of an inner trace");
-      cs.push_back(src.outer == c.g.get() ? src.id : c.g->capture(src.outer, src.id));
-    }
-    auto own = std::make_shared<Graph>(g);
-    own->params.insert(own->params.end(), own->captures.begin(), own->captures.end());
-    own->captures.clear();
-    own->capture_src.clear();
-    own->closed = true;
-    subs.push_back(own);
-    consts.push_back(cs);
-  }
-  // The explicit inputs, brought to the types the bodies were traced with.
-  std::vector<Type> want;
-  const Graph& g0 = *subs.at(0);
-  int64_t length = 0;
-  if (name == "scan") {
-    length = (int64_t)INTEGER(ints)[0];
-    for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) want.push_back(g0.type(g0.params[i]));
-  } else if (name == "while") {
-    for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) want.push_back(g0.type(subs.at(1)->params[i]));
-  } else if (name == "cond") {
-    want.push_back(Type{DType::b8, {}});
-    for (R_xlen_t i = 1; i < Rf_xlength(args); ++i) want.push_back(g0.type(g0.params[i - 1]));
-  } else {
-    fail("internal", "unknown control primitive '" + name + "'");
-  }
-  const int nx = name == "scan" ? INTEGER(ints)[2] : 0;
-  const int n_args = (int)Rf_xlength(args);
-  for (int i = n_args - nx; i < n_args; ++i) want[i] = stacked_type(want[i], length);
   std::vector<int> in;
-  for (int i = 0; i < n_args; ++i) {
-    int v = to_node(b, VECTOR_ELT(args, i));
-    if (b.type(v).dtype != want[i].dtype) v = b.convert(v, want[i].dtype);
-    if (b.type(v).shape != want[i].shape) {
-      if (b.type(v).size() != shape_size(want[i].shape))
-        fail("internal", name + ": input " + std::to_string(i + 1) + " has type " + b.type(v).str() + ", expected " +
-                             want[i].str());
-      v = b.reshape(v, want[i].shape);
-    }
-    in.push_back(v);
-  }
-  Attrs a;
-  std::vector<Type> outs;
-  auto out_types = [](const Graph& g, size_t from, size_t to) {
-    std::vector<Type> r;
-    for (size_t k = from; k < to; ++k) r.push_back(g.type(g.outputs[k]));
-    return r;
-  };
-  for (auto& cs : consts) in.insert(in.end(), cs.begin(), cs.end());
-  if (name == "scan") {
-    const int nc = n_args - nx;
-    a.ints = {length, nc, nx, INTEGER(ints)[1] ? 1 : 0};
-    outs = out_types(g0, 0, nc);
-    for (auto& t : out_types(g0, nc, g0.outputs.size())) outs.push_back(stacked_type(t, length));
-  } else if (name == "while") {
-    a.ints = {n_args, (int64_t)consts[0].size(), (int64_t)consts[1].size()};
-    outs = out_types(*subs[1], 0, subs[1]->outputs.size());
-  } else {
-    a.ints = {n_args - 1, (int64_t)consts[0].size(), (int64_t)consts[1].size()};
-    outs = out_types(g0, 0, g0.outputs.size());
-  }
-  auto ids = b.emit_tuple(name, in, subs, a, outs);
+  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) in.push_back(to_node(b, VECTOR_ELT(args, i)));
+  const std::string name = str_arg(op);
+  std::vector<int64_t> iv;
+  if (name == "scan") iv = {(int64_t)INTEGER(ints)[0], (int64_t)INTEGER(ints)[1], (int64_t)INTEGER(ints)[2]};
+  auto ids = build_control(*c.g, name, bodies, in, iv);
   Graph unused;
   return results_to_r(c, unused, ids);
   RJ_CATCH
@@ -418,17 +342,8 @@ static SEXP graph_call_impl(SEXP gptr, SEXP args, SEXP backend) {
   }
   Builder b(*c.g);
   std::vector<int> in;
-  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) {
-    int v = to_node(b, VECTOR_ELT(args, i));
-    const Type& want = sub->type(sub->params[i]);
-    if (b.type(v).dtype != want.dtype) v = b.convert(v, want.dtype);
-    if (b.type(v).shape != want.shape) v = b.reshape(v, want.shape);
-    in.push_back(v);
-  }
-  for (auto& cs : sub->capture_src) in.push_back(cs.outer == c.g.get() ? cs.id : c.g->capture(cs.outer, cs.id));
-  auto map = replay(b, *sub, in);
-  std::vector<int> ids;
-  for (int o : sub->outputs) ids.push_back(map[o]);
+  for (R_xlen_t i = 0; i < Rf_xlength(args); ++i) in.push_back(to_node(b, VECTOR_ELT(args, i)));
+  auto ids = inline_graph(b, *sub, in);
   Graph unused;
   return results_to_r(c, unused, ids);
   RJ_CATCH
@@ -459,13 +374,7 @@ static SEXP run_impl(SEXP eptr, SEXP args) {
     SEXP x = VECTOR_ELT(args, i);
     DType want = g.type(g.params.at(i)).dtype;
     if (is_array(x)) {
-      BufferPtr bp = array_buffer(x);
-      if (bp->dtype != want) {
-        Graph tmp;
-        Builder b(tmp);
-        bp = tmp.nodes[b.convert(b.constant(bp), want)].value;
-      }
-      in.push_back(bp);
+      in.push_back(convert_buffer(array_buffer(x), want));
     } else {
       in.push_back(buffer_from_r(x, dtype_name(want)));
     }
