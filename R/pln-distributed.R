@@ -9,7 +9,8 @@
 #   the ELBO's sum over samples   1
 # two rj_psum() calls per iteration (the first three after B is known are
 # packed into one). The iteration is the one of pln_fit()'s gradient path
-# (RAdam on M, S; B and Sigma profiled after every step), written per rank,
+# (algorithm = "radam": RAdam on M, S; B and Sigma profiled after every
+# step; its stopping rule pln_run()), written per rank,
 # so that one rank gives pln_fit()'s numbers and K ranks the same to
 # reduction-order rounding.
 
@@ -81,7 +82,10 @@ pln_dist_chunk_fn <- function(step, backend) {
 #' @param Y Counts: this rank's rows (or all rows with `rows = "all"`).
 #' @param X Design matrix rows (default: intercept).
 #' @param O Offsets on the log scale (default: 0).
-#' @param control See [pln_control()].
+#' @param control [pln_control()] (or a list of its options) with
+#'   `algorithm = "radam"` and `covariance = "full"` (the distributed fit
+#'   runs the first-order path; pln_fit()'s default variational EM is not
+#'   distributed yet). Convergence as in pln_fit() (`ftol_rel`).
 #' @param rows `"local"` or `"all"`.
 #' @return An object of class `pln_fit_distributed`: `B`, `Sigma`, `Omega`
 #'   (the same on every rank), `M`, `S` (this rank's rows), `rows` (their
@@ -91,12 +95,18 @@ pln_dist_chunk_fn <- function(step, backend) {
 #' @seealso [pln_fit()], [pln_write_shards()], [shard_map()].
 #' @examples
 #' sim <- pln_simulate(40, 5, seed = 1)
-#' fit <- pln_fit_distributed(sim$Y, O = sim$O, control = pln_control(max_iter = 50))
+#' fit <- pln_fit_distributed(sim$Y, O = sim$O, control = pln_control(algorithm = "radam", max_iter = 50))
 #' fit
 #' coef(fit)
 #' @export
-pln_fit_distributed <- function(Y, X = NULL, O = NULL, control = pln_control(), rows = c("local", "all")) {
+pln_fit_distributed <- function(Y, X = NULL, O = NULL, control = pln_control(algorithm = "radam"),
+                                rows = c("local", "all")) {
   rows <- match.arg(rows)
+  control <- as_pln_control(control)
+  if (control$algorithm != "radam" || control$covariance != "full") {
+    rj_abort("pln_control", paste("pln_fit_distributed() runs algorithm = \"radam\" with covariance = \"full\":",
+                                  "use control = pln_control(algorithm = \"radam\", ...)."))
+  }
   s <- mpi_state()
   Y <- as.matrix(Y)
   if (!is.numeric(Y) || anyNA(Y) || any(Y < 0)) rj_abort("type", "counts must be non-negative numbers without NA")
@@ -121,7 +131,6 @@ pln_fit_distributed <- function(Y, X = NULL, O = NULL, control = pln_control(), 
 }
 
 pln_dist_optimize <- function(Y, X, O, control) {
-  t0 <- proc.time()[["elapsed"]]
   dt <- control$dtype
   arr <- function(x) rj_array(x, dtype = dt)
   allsum <- shard_map(function(x) rj_psum(x, dist_axis), "local", "replicated", axis = dist_axis)
@@ -142,30 +151,23 @@ pln_dist_optimize <- function(Y, X, O, control) {
   st$opt <- opt$init(list(M = st$M, S = st$S))
   chunk_fn <- pln_dist_chunk_fn(pln_dist_step_fn(opt), control$backend)
   const <- allsum(-sum(log_factorial(Y)))
-  elbo <- numeric()
-  converged <- FALSE
-  it <- 0L
   bytes <- 0
-  while (it < control$max_iter) {
-    k <- min(control$chunk, control$max_iter - it)
+  chunk <- function(carry, dat, k) {
     before <- .Call(C_rjc_mpi, "info", NULL)$bytes
-    r <- chunk_fn(st, data, k)
-    bytes <- bytes + .Call(C_rjc_mpi, "info", NULL)$bytes - before
-    st <- r$state
-    prev <- if (length(elbo)) elbo[[length(elbo)]] else NA
-    elbo <- c(elbo, as.vector(r$elbo))
-    it <- it + k
-    last <- elbo[[length(elbo)]]
-    if (!is.finite(last)) rj_abort("numerical", sprintf("the ELBO became %s at iteration %d: lower control$lr", last, it))
-    # Every rank holds the same all-reduced ELBO, so all stop together.
-    if (!is.na(prev) && abs(last - prev) / abs(last) / k < (control$ftol_rel %||% 1e-9)) {
-      converged <- TRUE
-      break
-    }
+    r <- chunk_fn(carry, dat, k)
+    bytes <<- bytes + .Call(C_rjc_mpi, "info", NULL)$bytes - before
+    list(carry = r$state, elbo = r$elbo)
   }
+  # pln_fit()'s stopping rule; every rank holds the same all-reduced ELBO,
+  # so all stop together.
+  run <- pln_run(chunk, st, data, pln_ftol(control, n, ncol(Y)), const, what = "pln_fit_distributed")
+  st <- run$carry
+  it <- run$n_iter
+  elbo <- run$elbo
+  converged <- run$converged
   list(M = as.matrix(st$M), S = abs(as.matrix(st$S)), B = as.matrix(st$B), Sigma = as.matrix(st$Sigma),
-       elbo = elbo + const, n_iter = it, converged = converged, n = n, rows = rows,
-       seconds = proc.time()[["elapsed"]] - t0, bytes_per_iter = bytes / max(it, 1L))
+       elbo = elbo, n_iter = it, converged = converged, n = n, rows = rows,
+       seconds = run$seconds, bytes_per_iter = bytes / max(it, 1L))
 }
 
 #' @rdname pln_fit_distributed

@@ -27,9 +27,9 @@ out_dir <- Sys.getenv("RJAX_BENCH_OUT", tempdir())
 
 # Seconds per iteration of this rank's fit (and its bytes per iteration).
 time_fit <- function(sh, backend = "llvm") {
-  ctl <- function(k) pln_control(max_iter = warm + k, chunk = warm + k, tol = 0, backend = backend)
-  t_short <- system.time(pln_fit_distributed(sh$Y, sh$X, sh$O, control = ctl(0L)))[["elapsed"]]
-  t_long <- system.time(fit <- pln_fit_distributed(sh$Y, sh$X, sh$O, control = ctl(iters)))[["elapsed"]]
+  ctl <- function(k) pln_control(algorithm = "radam", max_iter = warm + k, chunk = warm + k, ftol_rel = 0, backend = backend)
+  t_short <- system.time(suppressWarnings(pln_fit_distributed(sh$Y, sh$X, sh$O, control = ctl(0L))))[["elapsed"]]
+  t_long <- system.time(fit <- suppressWarnings(pln_fit_distributed(sh$Y, sh$X, sh$O, control = ctl(iters))))[["elapsed"]]
   c(sec_per_iter = (t_long - t_short) / iters, bytes_per_iter = fit$bytes_per_iter, rows = length(fit$rows))
 }
 

@@ -69,6 +69,14 @@ g <- grad(ext)(mine)
 mx <- Reduce(pmax, blocks)
 report("grad-pmax", near(g, ifelse(mine == mx, 2 * mx / Reduce(`+`, lapply(blocks, function(b) b == mx)), 0)))
 
+# Forward mode, batching and second derivatives through shard_map.
+tb <- c(1, -0.5, 2)
+jv <- jvp(function(b) loss(b, X, y), list(b), list(tb))
+report("jvp", near(jv$tangent, sum(grad(plain)(b, X, y) * tb), 1e-10))
+Bs <- cbind(b, 2 * b, -b, b + 1)
+report("vmap", near(vmap(function(b) loss(b, X, y))(Bs), apply(Bs, 2, function(bb) plain(bb, X, y)), 1e-10))
+report("hessian", near(hessian(function(b) loss(b, X, y))(b), 2 * crossprod(X), 1e-9))
+
 # grad() inside f differentiates the sum over ranks (pmap's convention,
 # documented in ?shard_map): K times the rank's share of a psum-ed loss.
 inside <- shard_map(function(b) grad(function(b) rj_psum(sum(b^2), "i"))(b), "replicated", "replicated", axis = "i")

@@ -7,7 +7,7 @@
 suppressPackageStartupMessages(library(rjax))
 sh <- pln_read_shard(Sys.getenv("RJAX_TEST_SHARDS"))
 ctrl <- readRDS(Sys.getenv("RJAX_TEST_CONTROL"))
-fit <- pln_fit_distributed(sh$Y, sh$X, sh$O, control = ctrl)
+fit <- suppressWarnings(pln_fit_distributed(sh$Y, sh$X, sh$O, control = ctrl))  # stops at max_iter on purpose
 # M of all samples, for the comparison only (shards may be uneven: pad to
 # the largest shard, gather, drop the padding).
 info <- rj_mpi_info()

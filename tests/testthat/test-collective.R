@@ -156,7 +156,23 @@ test_that("grad outside shard_map is the gradient of the global function", {
   expect_equal(as_r(gx), 3 * X^2, tolerance = 1e-12)
 })
 
-test_that("shard_map composes with fori_loop and scan", {
+test_that("shard_map composes with jvp, vmap and hessian", {
+  set.seed(5)
+  X <- matrix(stats::rnorm(10), 5)
+  y <- stats::rnorm(5)
+  loss <- function(b) {
+    shard_map(function(b, X, y) rj_psum(sum((y - X %*% b)^2), "i"),
+              in_specs = c("replicated", "rows", "rows"), out_specs = "replicated", axis = "i")(b, X, y)
+  }
+  plain <- function(b) sum((y - X %*% b)^2)
+  b <- c(0.5, -1)
+  expect_equal(as_r(jvp(loss, list(b), list(c(1, 2)))$tangent), sum(as_r(grad(plain)(b)) * c(1, 2)), tolerance = 1e-12)
+  Bs <- cbind(b, -b, 2 * b)
+  expect_equal(as.vector(as_r(vmap(loss)(Bs))), unname(apply(Bs, 2, plain)), tolerance = 1e-12)
+  expect_equal(as_r(hessian(loss)(b)), 2 * crossprod(X), tolerance = 1e-10)
+})
+
+test_that("shard_map composes with fori_loop and scan_loop", {
   step <- shard_map(function(w, X) w - 0.1 * rj_psum(crossprod(X, X %*% w - 1), "i") / 6,
                     in_specs = c("replicated", "rows"), out_specs = "replicated", axis = "i")
   X <- cbind(1, seq(0, 1, length.out = 6))
@@ -164,7 +180,7 @@ test_that("shard_map composes with fori_loop and scan", {
   w <- c(0, 0)
   for (i in 1:20) w <- w - 0.1 * crossprod(X, X %*% w - 1) / 6
   expect_equal(as.vector(as_r(loop(c(0, 0), X))), as.vector(w), tolerance = 1e-12)
-  sc <- scan(function(w, xi) list(step(w, rj_array(X)), sum(w)), c(0, 0), 1:3)
+  sc <- scan_loop(function(w, xi) list(step(w, rj_array(X)), sum(w)), c(0, 0), 1:3)
   w <- c(0, 0)
   for (i in 1:3) w <- w - 0.1 * crossprod(X, X %*% w - 1) / 6
   expect_equal(as.vector(as_r(sc$carry)), as.vector(w), tolerance = 1e-12)
