@@ -137,7 +137,7 @@ vjp_call <- function(f, args, wrt, has_aux, with_value) {
   outermost <- !is_tracing()  # (forced here: trace_graph() opens a trace)
   tr <- trace_graph(wrapped, args, st, concrete = outermost)
   g2 <- .Call(C_rjc_graph_vjp, tr$graph, as.integer(wrt_params))
-  outs <- .Call(C_rjc_graph_call, g2, tr$in_leaves, "interp")
+  outs <- call_graph(g2, tr$in_leaves)  # R/transforms.R: inlines even when only captures are traced
   res <- tree_unflatten(tr$out_def, outs[seq_len(tr$n_out)])
   gl <- outs[-seq_len(tr$n_out)]
   grads <- list()

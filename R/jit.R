@@ -202,7 +202,7 @@ jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm"),
     if (is_tracing()) return(do.call(f, args))
     sig <- signature_key(args, static, cache$statics)
     entry <- rj_cache_get(cache, sig$key)
-    if (is.null(entry)) {
+    if (is.null(entry) || !rj_exe_alive(entry$exe)) {  # a restored function recompiles (R/serialize.R)
       entry <- compile_traced(f, args, sig$static, backend)
       rj_cache_put(cache, sig$key, entry)
     }
@@ -251,6 +251,7 @@ lower_traced <- function(f, args, static) {
 }
 
 compile_lowered <- function(lowered, backend) {
+  rj_cache_sync()  # options(rjax.cache_dir) to the core (R/cache.R)
   # The C++ core reads the dump switch from the environment (it knows no R).
   if (isTRUE(getOption("rjax.dump")) && !nzchar(Sys.getenv("RJAX_DUMP_IR"))) {
     Sys.setenv(RJAX_DUMP_IR = "1")

@@ -124,6 +124,26 @@ normalize_index <- function(i, n, what = "subscript") {
 
 is_missing_index <- function(i) is.symbol(i) && identical(as.character(i), "")
 
+# x[m] with a numeric matrix m of one column per dimension of x selects
+# elements by (row, column, ...) as in R: here their 0-based positions in
+# the column-major flattening. Rows with a 0 are dropped; negative entries
+# are an error, as in R.
+matrix_index_positions <- function(x, m) {
+  shape <- x@shape
+  if (anyNA(m)) rj_abort("index", "NA in a matrix index")
+  if (any(m < 0)) rj_abort("index", "negative values are not allowed in a matrix subscript")
+  m <- trunc(m[apply(m != 0, 1L, all), , drop = FALSE])
+  for (d in seq_along(shape)) {
+    if (any(m[, d] > shape[[d]])) rj_abort("index", "subscript out of bounds")
+  }
+  stride <- cumprod(c(1, shape[-length(shape)]))
+  as.integer(drop((m - 1) %*% stride))
+}
+
+is_matrix_index <- function(x, i) {
+  !is_rj_value(i) && is.matrix(i) && is.numeric(i) && length(x@shape) >= 2L && ncol(i) == length(x@shape)
+}
+
 index_lists <- function(x, idx, nidx) {
   shape <- x@shape
   extents <- if (nidx == 1L) length(x) else shape
@@ -157,6 +177,11 @@ setMethod("[", "rj_value", function(x, i, j, ..., drop = TRUE) {
   if (nidx == 0L) return(x)
   idx <- collect_indices(environment(), nidx)
   if (nidx == 1L && is_missing_index(idx[[1L]])) return(x)  # x[] is x
+  if (nidx == 1L && is_matrix_index(x, idx[[1L]])) {
+    pos <- matrix_index_positions(x, idx[[1L]])
+    out <- rj_gather(rj_reshape(x, length(x)), list(pos))
+    return(if (length(pos) == 1L) rj_reshape(out, integer()) else out)
+  }
   lists <- index_lists(x, idx, nidx)
   src <- if (nidx == 1L) rj_reshape(x, length(x)) else x
   out <- rj_gather(src, lists)
@@ -177,7 +202,13 @@ setMethod("[<-", "rj_value", function(x, i, j, ..., value) {
     if (v@dtype %in% c("f32", "f64") && x@dtype %in% c("f32", "f64")) {
       rj_abort("dtype", sprintf("cannot assign %s values into a %s array; convert with as_dtype()", v@dtype, x@dtype))
     }
-    v <- as_dtype(v, x@dtype)
+    # As in R, the container widens to the value's type (x <- 1:3; x[1] <- 0.5
+    # makes x double); a narrower value is converted to the container's.
+    rank <- c(bool = 1L, i32 = 2L, f32 = 3L, f64 = 3L)
+    if (rank[[v@dtype]] > rank[[x@dtype]]) x <- as_dtype(x, v@dtype) else v <- as_dtype(v, x@dtype)
+  }
+  if (nidx == 1L && is_matrix_index(x, idx[[1L]])) {
+    idx <- list(matrix_index_positions(x, idx[[1L]]) + 1L)
   }
   # x[mask] <- value with a bool array mask covering x and one value is an
   # element-wise choice: it needs no known index, so it works on traced masks.
@@ -197,6 +228,35 @@ setMethod("[<-", "rj_value", function(x, i, j, ..., value) {
     return(rj_reshape(out, x@shape))
   }
   rj_bind("scatter", list(x, v), list(lists = lists, ints = 0L))
+})
+
+# x[[i]] (and x[[i, j]]) is one element; every index must pick exactly one.
+check_one_each <- function(x, idx) {
+  for (d in seq_along(idx)) {
+    if (is_missing_index(idx[[d]]) || length(idx[[d]]) != 1L) rj_abort("index", "[[ ]] on an rjax array needs exactly one index per dimension")
+  }
+}
+
+#' @rdname rj-shape
+#' @aliases [[,rj_value-method
+#' @export
+setMethod("[[", "rj_value", function(x, i, j, ...) {
+  nidx <- nargs() - 1L
+  idx <- collect_indices(environment(), nidx)
+  check_one_each(x, idx)
+  if (nidx == 1L && is.numeric(idx[[1L]]) && idx[[1L]] > length(x)) rj_abort("index", "subscript out of bounds")
+  do.call(`[`, c(list(x), idx))
+})
+
+#' @rdname rj-shape
+#' @aliases [[<-,rj_value-method
+#' @export
+setMethod("[[<-", "rj_value", function(x, i, j, ..., value) {
+  nidx <- nargs() - 2L
+  idx <- collect_indices(environment(), nidx)
+  check_one_each(x, idx)
+  if (length(value) != 1L) rj_abort("shape", "more elements supplied than there are to replace")
+  do.call(`[<-`, c(list(x), idx, list(value = value)))
 })
 
 #' @rdname rj-shape

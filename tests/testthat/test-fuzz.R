@@ -291,7 +291,7 @@ fz("a restored array in jit", f_add(unserialize(serialize(xa, NULL))), error = "
 fz("a restored jitted function", { f <- jit(function(x) x * 2); f(1); g <- unserialize(serialize(f, NULL)); g(1) },
    ref = 2, either = TRUE)
 fz("a restored jitted function, recompiled", { f <- jit(function(x) x * 2); f(1); g <- unserialize(serialize(f, NULL)); g(1) },
-   ref = 2, pending = "rsem: a jitted function restored from serialize() should recompile its dead programs")
+   ref = 2)
 fz("a restored grad function", { f <- grad(function(x) sum(x^2)); f(1); g <- unserialize(serialize(f, NULL)); g(3) },
    ref = 6, either = TRUE)
 fz("a restored lowered program", { lo <- jit_lower(jit(function(x) x + 1), 1); format(unserialize(serialize(lo, NULL))) },
