@@ -173,7 +173,3 @@ tv_tabulate <- function(bin, nbins = max(1L, bin, na.rm = TRUE)) {
   rj_reduce("reduce_sum", as_dtype(hits, "i32"), 0L)  # integer counts, as R
 }
 
-tv_which.max <- function(x) which.max(x)
-tv_which.min <- function(x) which.min(x)
-tv_pnorm <- function(q, mean = 0, sd = 1, lower.tail = TRUE, log.p = FALSE) pnorm(q, mean, sd, lower.tail, log.p)
-tv_qnorm <- function(p, mean = 0, sd = 1, lower.tail = TRUE, log.p = FALSE) qnorm(p, mean, sd, lower.tail, log.p)
