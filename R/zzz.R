@@ -34,7 +34,10 @@ rj_pin_array_methods <- function(where) {
   basic <- c("ANY", "vector", "structure", "nonStructure", "array", "matrix", "numeric", "logical", "integer",
              "rj_value", "rj_array", "rj_tracer", "missing")
   groups <- c("Ops", "Arith", "Compare", "Logic")
-  gens <- unique(c(groups, "Math", "Math2", "Summary", methods::getGenerics(where = where)))
+  # Not the generics made from tv_ verbs above: their only other methods are
+  # ANY defaults, which an rj_value method always beats (and twinning their
+  # many signatures would make installing slow).
+  gens <- setdiff(unique(c(groups, "Math", "Math2", "Summary", methods::getGenerics(where = where))), rj_generics)
   for (g in gens) {
     tbl <- tryCatch(methods::findMethods(g, where = where), error = function(e) list())
     for (nm in names(tbl)) {
