@@ -4,8 +4,16 @@
 NULL
 
 setClass("rj_value", representation("VIRTUAL", dtype = "character", shape = "integer"))
-setClass("rj_array", contains = "rj_value", representation(ptr = "externalptr", device = "character"))
-setClass("rj_tracer", contains = "rj_value",
+# An rj_array (and a tracer) is also a logical vector of length 0, or of
+# length 1 for a one-element array whose value is known, holding the truth
+# value R's `if` and `while` read (they look at R data only and cannot
+# dispatch): `if (rj_array(2) > 1)` works, and so does `if (x > 0)` under an
+# un-jitted grad(), which traces with the concrete inputs at hand. The
+# values themselves live in the native buffer. (R/zzz.R gives
+# rj_array its own copies of the rj_value methods of generics that have
+# methods for basic vector classes, so that those never win.)
+setClass("rj_array", contains = c("rj_value", "logical"), representation(ptr = "externalptr", device = "character"))
+setClass("rj_tracer", contains = c("rj_value", "logical"),
          representation(graph = "externalptr", id = "integer", level = "integer"))
 
 #' Device arrays

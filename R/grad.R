@@ -11,6 +11,13 @@
 #' `jit(grad(f))`, `grad(jit(f))` and `grad(grad(f))` all work, because
 #' every gradient rule is itself written as traceable operations.
 #'
+#' Called outside [jit()], the gradient function traces `f` afresh on every
+#' call with the concrete argument values at hand, as JAX's `grad` does: R
+#' `if (x > 0)` and `while` on values work, and variables `f` captures are
+#' never stale. Under `jit(grad(f))` the values are unknown and such a
+#' condition is an `rjax_concretization_error` (use [cond()] or `ifelse()`).
+#' Plain R arguments give plain R results (see [jit()]).
+#'
 #' At points where a function is not differentiable rjax follows JAX:
 #' `abs(x)` has gradient `sign(x)` (0 at 0), `pmax(x, y)` splits the
 #' gradient evenly on ties, `round()`, `floor()`, `sign()` have gradient 0.
@@ -127,7 +134,8 @@ vjp_call <- function(f, args, wrt, has_aux, with_value) {
     }
     out
   }
-  tr <- trace_graph(wrapped, args, st)
+  outermost <- !is_tracing()  # (forced here: trace_graph() opens a trace)
+  tr <- trace_graph(wrapped, args, st, concrete = outermost)
   g2 <- .Call(C_rjc_graph_vjp, tr$graph, as.integer(wrt_params))
   outs <- call_graph(g2, tr$in_leaves)  # R/transforms.R: inlines even when only captures are traced
   res <- tree_unflatten(tr$out_def, outs[seq_len(tr$n_out)])

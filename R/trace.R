@@ -44,7 +44,9 @@ current_trace <- function() .rj_state$graphs[[1L]]
 
 # Runs `f(args)` with every array leaf of the non-static arguments replaced by
 # a parameter of a new graph. Returns list(graph, out_def, in_leaves).
-trace_graph <- function(f, args, static = character()) {
+# With `concrete`, the trace also knows the parameters' values (un-jitted
+# grad()): one-element bool values then carry their truth value for R's `if`.
+trace_graph <- function(f, args, static = character(), concrete = FALSE) {
   g <- open_trace()
   on.exit(close_trace())
   targs <- args
@@ -62,6 +64,7 @@ trace_graph <- function(f, args, static = character()) {
     leaves <- c(leaves, fl$leaves)
     targs[i] <- list(tree_unflatten(fl$def, params))
   }
+  if (concrete && length(leaves)) .Call(C_rjc_graph_set_concrete, g, leaves)
   res <- call_traced(f, targs)
   out <- tree_flatten(res)
   .Call(C_rjc_graph_finish, g, out$leaves)

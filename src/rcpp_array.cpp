@@ -248,12 +248,32 @@ static SEXP shape_sexp_unsafe(const Shape& s) {
   return v;
 }
 
+// The truth value R's `if` sees in a one-element array (the object's logical
+// data part, see R/array.R): NA for NA and NaN, as R's as.logical().
+static int scalar_truth(const Buffer& b) {
+  switch (b.dtype) {
+    case DType::f64: { double v = b.as<double>()[0]; return std::isnan(v) ? NA_LOGICAL : v != 0; }
+    case DType::f32: { float v = b.as<float>()[0]; return std::isnan(v) ? NA_LOGICAL : v != 0; }
+    case DType::i32: { int v = b.as<int>()[0]; return v == NA_INTEGER ? NA_LOGICAL : v != 0; }
+    default: { uint8_t v = b.as<uint8_t>()[0]; return v == kNABool ? NA_LOGICAL : v != 0; }
+  }
+}
+
 SEXP new_array(BufferPtr b) {
   check_r_dims(b->shape);
   const Shape& shape = b->shape;
   const char* dt = dtype_name(b->dtype);
+  const bool one = b->size() == 1 && b->data;
+  const int truth = one ? scalar_truth(*b) : NA_LOGICAL;
   SEXP o = PROTECT(r_safe([&] {
-    SEXP o = PROTECT(Rf_duplicate(proto_array));
+    SEXP o;
+    if (one) {
+      o = PROTECT(Rf_allocVector(LGLSXP, 1));
+      LOGICAL(o)[0] = truth;
+      DUPLICATE_ATTRIB(o, proto_array);
+    } else {
+      o = PROTECT(Rf_duplicate(proto_array));
+    }
     R_do_slot_assign(o, s_dtype, Rf_mkString(dt));
     R_do_slot_assign(o, s_shape, shape_sexp_unsafe(shape));
     R_do_slot_assign(o, s_device, Rf_mkString("cpu"));
@@ -266,13 +286,20 @@ SEXP new_array(BufferPtr b) {
   return o;
 }
 
-SEXP new_tracer(const GraphPtr& g, SEXP gptr, int id) {
+SEXP new_tracer(const GraphPtr& g, SEXP gptr, int id, int truth) {
   const Type& t = g->type(id);
   check_r_dims(t.shape);
   const char* dt = dtype_name(t.dtype);
   int level = g->level;
   return r_safe([&] {
-    SEXP o = PROTECT(Rf_duplicate(proto_tracer));
+    SEXP o;
+    if (truth != -1) {
+      o = PROTECT(Rf_allocVector(LGLSXP, 1));
+      LOGICAL(o)[0] = truth;
+      DUPLICATE_ATTRIB(o, proto_tracer);
+    } else {
+      o = PROTECT(Rf_duplicate(proto_tracer));
+    }
     R_do_slot_assign(o, s_dtype, Rf_mkString(dt));
     R_do_slot_assign(o, s_shape, shape_sexp_unsafe(t.shape));
     R_do_slot_assign(o, s_graph, gptr);

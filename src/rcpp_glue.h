@@ -131,7 +131,10 @@ ExecutablePtr get_exe(SEXP ptr);
 bool is_array(SEXP x);
 bool is_tracer(SEXP x);
 SEXP new_array(BufferPtr b);                            // rj_array
-SEXP new_tracer(const GraphPtr& g, SEXP gptr, int id);   // rj_tracer
+// rj_tracer; `truth` (TRUE/FALSE/NA_LOGICAL, or -1: unknown) is the value
+// R's `if` reads when a one-element bool tracer's value is known (un-jitted
+// grad traces with the concrete inputs at hand).
+SEXP new_tracer(const GraphPtr& g, SEXP gptr, int id, int truth = -1);
 BufferPtr array_buffer(SEXP arr);                       // buffer of an rj_array
 GraphPtr tracer_graph(SEXP tr);
 int tracer_id(SEXP tr);

@@ -13,6 +13,7 @@ SEXP rjc_graph_new(SEXP);
 SEXP rjc_graph_param(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP rjc_graph_finish(SEXP, SEXP);
 SEXP rjc_graph_close(SEXP);
+SEXP rjc_graph_set_concrete(SEXP, SEXP);
 SEXP rjc_graph_optimize(SEXP);
 SEXP rjc_graph_vjp(SEXP, SEXP);
 SEXP rjc_graph_jvp(SEXP, SEXP);
@@ -58,7 +59,7 @@ SEXP rjc_mpi(SEXP, SEXP);
 static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_init, 2),          ENTRY(rjc_array, 2),       ENTRY(rjc_array_values, 1),
     ENTRY(rjc_bind, 3),          ENTRY(rjc_graph_new, 1),   ENTRY(rjc_graph_param, 5),
-    ENTRY(rjc_graph_finish, 2),  ENTRY(rjc_graph_close, 1), ENTRY(rjc_graph_optimize, 1),
+    ENTRY(rjc_graph_finish, 2),  ENTRY(rjc_graph_close, 1), ENTRY(rjc_graph_set_concrete, 2), ENTRY(rjc_graph_optimize, 1),
     ENTRY(rjc_graph_vjp, 2), ENTRY(rjc_graph_jvp, 2), ENTRY(rjc_graph_vmap, 4), ENTRY(rjc_graph_inline, 3), ENTRY(rjc_custom_jvp_call, 4),     ENTRY(rjc_graph_print, 1), ENTRY(rjc_graph_verify, 1),
     ENTRY(rjc_graph_info, 1),    ENTRY(rjc_graph_call, 3),  ENTRY(rjc_tracer_sources, 1), ENTRY(rjc_tracer_weak, 1),
     ENTRY(rjc_compile, 2),       ENTRY(rjc_run, 2),         ENTRY(rjc_exe_info, 1),

@@ -56,11 +56,38 @@ std::vector<int> apply_op(Builder& b, const std::string& op, const std::vector<i
 }
 
 // Results back to R: tracers when tracing, arrays when every value is known.
+// Concrete inputs of traces whose parameters' values are known (un-jitted
+// grad(): R's `if` on a traced condition then works, as under JAX's grad),
+// by graph, until the trace is closed.
+std::unordered_map<const Graph*, std::vector<BufferPtr>>& concrete_inputs() {
+  static std::unordered_map<const Graph*, std::vector<BufferPtr>> m;
+  return m;
+}
+
+// The truth value of a one-element bool value of a trace with concrete
+// inputs (the graph so far, run by the interpreter); -1 when unknown.
+int concrete_truth(const GraphPtr& g, int id) {
+  auto& m = concrete_inputs();
+  auto it = m.find(g.get());
+  if (it == m.end()) return -1;
+  const Type& t = g->type(id);
+  if (t.dtype != DType::b8 || shape_size(t.shape) != 1 || !g->captures.empty()) return -1;
+  try {
+    auto gp = std::make_shared<Graph>(*g);
+    gp->outputs = {id};
+    auto res = compile_interp(dce(*gp))->run(it->second);
+    uint8_t v = res.at(0)->as<uint8_t>()[0];
+    return v == kNABool ? NA_LOGICAL : (v != 0);
+  } catch (const std::exception&) {
+    return -1;  // the value stays unknown: R's `if` gives the concretization error
+  }
+}
+
 SEXP results_to_r(const Ctx& c, Graph& g, const std::vector<int>& ids) {
   SEXP out = PROTECT(r_alloc(VECSXP, (R_xlen_t)ids.size()));
   std::vector<int> pending;
   for (size_t k = 0; k < ids.size(); ++k) {
-    if (c.g) SET_VECTOR_ELT(out, k, new_tracer(c.g, c.gptr, ids[k]));
+    if (c.g) SET_VECTOR_ELT(out, k, new_tracer(c.g, c.gptr, ids[k], concrete_truth(c.g, ids[k])));
     else if (g.nodes[ids[k]].value) SET_VECTOR_ELT(out, k, new_array(g.nodes[ids[k]].value));
     else pending.push_back((int)k);
   }
@@ -139,7 +166,25 @@ SEXP rjc_graph_finish(SEXP gptr, SEXP outs) {
       fail("escaped_tracer", "a traced value from a finished trace was returned");
     g->outputs.push_back(to_node(b, x));
   }
+  concrete_inputs().erase(g.get());
   g->closed = true;
+  return R_NilValue;
+  RJ_CATCH
+  return R_NilValue;
+}
+
+// Gives a trace the concrete values of its parameters (R values or
+// rj_arrays, in parameter order).
+SEXP rjc_graph_set_concrete(SEXP gptr, SEXP values) {
+  RJ_TRY
+  GraphPtr g = get_graph(gptr);
+  if ((size_t)Rf_xlength(values) != g->params.size()) fail("internal", "concrete inputs: wrong number of values");
+  std::vector<BufferPtr> in;
+  for (R_xlen_t i = 0; i < Rf_xlength(values); ++i) {
+    SEXP x = VECTOR_ELT(values, i);
+    in.push_back(is_array(x) ? array_buffer(x) : buffer_from_r(x, dtype_name(g->type(g->params[i]).dtype)));
+  }
+  concrete_inputs()[g.get()] = std::move(in);
   return R_NilValue;
   RJ_CATCH
   return R_NilValue;
@@ -147,6 +192,7 @@ SEXP rjc_graph_finish(SEXP gptr, SEXP outs) {
 
 SEXP rjc_graph_close(SEXP gptr) {
   RJ_TRY
+  concrete_inputs().erase(get_graph(gptr).get());
   get_graph(gptr)->closed = true;
   return R_NilValue;
   RJ_CATCH

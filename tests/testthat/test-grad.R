@@ -132,3 +132,17 @@ test_that("un-jitted grad re-traces: captured values are never stale, R values o
   expect_identical(vg(c(1, 2), c(3, 4)), list(value = 11, grad = c(1, 2)))
   expect_identical(names(formals(args(grad(function(a, b = 1) a * b)))), c("a", "b"))
 })
+
+test_that("R `if` and `while` on values work under un-jitted grad (concrete inputs), not under jit", {
+  f <- function(x) if (x > 0) x^2 else -x^3
+  expect_identical(grad(f)(2), 4)
+  expect_identical(grad(f)(-2), -12)
+  expect_error(jit(grad(f))(2), class = "rjax_concretization_error")
+  g <- function(v) { s <- 0; for (i in seq_along(v)) if (v[i] > 0) s <- s + v[i]^2; s }
+  expect_identical(grad(g)(c(1, -2, 3)), c(2, 0, 6))
+  h <- function(x) { while (x > 1) x <- x / 2; x * 3 }
+  expect_equal(grad(h)(10), 3 / 16)
+  vg <- value_and_grad(function(p) if (sum(p$a) > 1) sum(p$a^2) else 0)(list(a = c(1, 2)))
+  expect_identical(vg$value, 5)
+  expect_identical(vg$grad$a, c(2, 4))
+})

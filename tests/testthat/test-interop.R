@@ -82,5 +82,11 @@ test_that("a concrete rj_array converts where R needs a value", {
   expect_false(isTRUE(all.equal(x, c(2, 4))))
   expect_identical(as.matrix(rj_array(matrix(1:4, 2))), matrix(1:4, 2))
   expect_true(as.logical(rj_array(2) > 1))
-  expect_true(if (as.logical(rj_array(2) > 1)) TRUE else FALSE)
+  expect_true(if (rj_array(2) > 1) TRUE else FALSE)
+  expect_false(if (rj_array(c(1, 2))[1] > 1) TRUE else FALSE)
+  k <- 0
+  while (rj_array(k) < 3) k <- k + 1
+  expect_identical(k, 3)
+  expect_error(if (rj_array(NaN) > 1) 1, "missing value")
+  expect_error(if (rj_array(c(1, 2)) > 1) 1)
 })
