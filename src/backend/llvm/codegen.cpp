@@ -49,6 +49,8 @@ struct LlvmScalar : ScalarBuilder {
   int scalar_calls = 0;  // calls to scalar C functions (the vectoriser can only scalarise them)
   std::vector<Value*> vals;
 
+  bool vector_sincos = false;
+
   LlvmScalar(llvm::Module& mod, llvm::IRBuilder<>& builder) : m(mod), c(mod.getContext()), b(builder) {}
 
   SVal wrap(Value* v, DType d) {
@@ -88,7 +90,7 @@ struct LlvmScalar : ScalarBuilder {
       f->setDoesNotThrow();
       f->setDoesNotAccessMemory();
     }
-    ++scalar_calls;
+    if (!(vector_sincos && (name == "sin" || name == "cos"))) ++scalar_calls;
     return b.CreateCall(callee, args);
   }
 
@@ -455,6 +457,7 @@ struct Gen {
 
 void emit_kernel(llvm::Module& m, const std::string& name, const KernelSpec& spec, const TargetDesc& target) {
   Gen g(m, spec);
+  g.sb.vector_sincos = target.vector_sincos;
   llvm::Function* impl = g.impl(name);
   llvm::IRBuilder<>& b = g.b;
   // The exported entry unpacks the pointer array; after inlining, impl's
