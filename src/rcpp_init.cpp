@@ -34,6 +34,7 @@ SEXP rjc_rule_check(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP rjc_runtime_info(void);
 SEXP rjc_release_memory(void);
 SEXP rjc_pool_selftest(void);
+SEXP rjc_signature(SEXP, SEXP);  // rcpp_dispatch.cpp (speed)
 
 #define ENTRY(name, n) {#name, (DL_FUNC)&name, n}
 static const R_CallMethodDef call_methods[] = {
@@ -46,7 +47,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_graph_pass, 2),    ENTRY(rjc_custom_vjp_call, 4), ENTRY(rjc_exe_describe, 1),
     ENTRY(rjc_control, 5),       ENTRY(rjc_registry, 0),    ENTRY(rjc_graph_prims, 1),
     ENTRY(rjc_rule_check, 5),
-    ENTRY(rjc_runtime_info, 0),  ENTRY(rjc_release_memory, 0), ENTRY(rjc_pool_selftest, 0),
+    ENTRY(rjc_runtime_info, 0),  ENTRY(rjc_release_memory, 0), ENTRY(rjc_pool_selftest, 0), ENTRY(rjc_signature, 2),
     {NULL, NULL, 0}};
 
 void R_init_rjax(DllInfo* dll) {
