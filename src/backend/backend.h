@@ -22,6 +22,10 @@ using ExecutablePtr = std::shared_ptr<Executable>;
 
 ExecutablePtr compile_interp(GraphPtr g);
 ExecutablePtr compile_llvm(GraphPtr g);  // src/backend/llvm/
+// src/backend/cuda/: GPU 0 (throws Error("device") saying what is missing),
+// and the host grid shim that runs the same rendered kernels on the CPU.
+ExecutablePtr compile_cuda(GraphPtr g);
+ExecutablePtr compile_cuda_shim(GraphPtr g);
 ExecutablePtr compile(GraphPtr g, const std::string& backend);
 
 // Checks that run-time inputs match the graph's parameter types.

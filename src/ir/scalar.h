@@ -7,8 +7,8 @@
 //     blocks of elements;
 //   - the LLVM backend (src/backend/llvm/codegen.cpp) emits IR for each call
 //     inside its fused loops;
-//   - a CUDA renderer would emit CUDA C text: every basis op below has a
-//     direct CUDA equivalent (nothing needs a CPU-only facility).
+//   - the CUDA renderer (src/backend/cuda/render.cpp) emits one CUDA C
+//     statement per call (every basis op below has a direct CUDA equivalent).
 //
 // Basis ops and their exact semantics (T is the operands' common dtype):
 //   add sub mul   f32/f64: IEEE. i32: two's complement, wrapping.
@@ -44,7 +44,8 @@
 //   call(name, args)
 //                 a named special function of src/prims/special.h (list in
 //                 special_fns()): float args of one dtype, computed in double,
-//                 rounded to the args' dtype.
+//                 rounded to the args' dtype. Every name has a host-and-device entry
+//                 rj::special::sf_<name> in src/prims/special.h (the CUDA renderer calls it).
 //   warn_if(c, code)
 //                 raises warning `code` (src/runtime/status.h) if c is non-zero at any element.
 #pragma once

@@ -297,5 +297,16 @@ RJ_HOST_DEVICE inline double qnorm_std(double p, double lower_tail, double log_p
   return q < 0 ? -val : val;
 }
 
+// ---- the entry points of ScalarBuilder::call() ---------------------------------------
+// One per row of special_fns() (src/prims/special_fns.cpp), all-double
+// signatures, named sf_<name>: the C-linkage symbols of the CPU backends
+// forward to these, and the CUDA renderer calls them by that name.
+RJ_HOST_DEVICE inline double sf_lgamma(double x) { return lgamma(x); }
+RJ_HOST_DEVICE inline double sf_psigamma(double x, double n) { return psigamma(x, (int)n); }
+RJ_HOST_DEVICE inline double sf_r_fmod(double x, double y) { return r_fmod(x, y); }
+RJ_HOST_DEVICE inline double sf_r_fdiv(double x, double y) { return r_fdiv(x, y); }
+RJ_HOST_DEVICE inline double sf_pnorm(double z, double lower, double log_p) { return pnorm_std(z, lower, log_p); }
+RJ_HOST_DEVICE inline double sf_qnorm(double p, double lower, double log_p) { return qnorm_std(p, lower, log_p); }
+
 }  // namespace special
 }  // namespace rj

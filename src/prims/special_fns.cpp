@@ -8,12 +8,12 @@
 #include "special.h"
 
 extern "C" {
-double rj_sf_lgamma(double x) { return rj::special::lgamma(x); }
-double rj_sf_psigamma(double x, double n) { return rj::special::psigamma(x, (int)n); }
-double rj_sf_fmod(double x, double y) { return rj::special::r_fmod(x, y); }
-double rj_sf_fdiv(double x, double y) { return rj::special::r_fdiv(x, y); }
-double rj_sf_pnorm(double z, double lower, double log_p) { return rj::special::pnorm_std(z, lower, log_p); }
-double rj_sf_qnorm(double p, double lower, double log_p) { return rj::special::qnorm_std(p, lower, log_p); }
+double rj_sf_lgamma(double x) { return rj::special::sf_lgamma(x); }
+double rj_sf_psigamma(double x, double n) { return rj::special::sf_psigamma(x, n); }
+double rj_sf_fmod(double x, double y) { return rj::special::sf_r_fmod(x, y); }
+double rj_sf_fdiv(double x, double y) { return rj::special::sf_r_fdiv(x, y); }
+double rj_sf_pnorm(double z, double lower, double log_p) { return rj::special::sf_pnorm(z, lower, log_p); }
+double rj_sf_qnorm(double p, double lower, double log_p) { return rj::special::sf_qnorm(p, lower, log_p); }
 }
 
 namespace rj {

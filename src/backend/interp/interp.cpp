@@ -83,7 +83,9 @@ ExecutablePtr compile_interp(GraphPtr g) {
 ExecutablePtr compile(GraphPtr g, const std::string& backend) {
   if (backend == "interp") return compile_interp(g);
   if (backend == "llvm") return compile_llvm(g);
-  fail("backend", "unknown backend '" + backend + "': available backends are \"llvm\" and \"interp\"");
+  if (backend == "cuda") return compile_cuda(g);
+  if (backend == "cuda-shim") return compile_cuda_shim(g);
+  fail("backend", "unknown backend '" + backend + "': available backends are \"llvm\", \"interp\", \"cuda\" and \"cuda-shim\"");
 }
 
 }  // namespace rj
