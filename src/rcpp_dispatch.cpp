@@ -1,17 +1,20 @@
-// The jitted call's signature in C++: flattening the argument tree into its
-// array leaves, and the cache key (per argument: each leaf's dtype, shape
-// and weak type, and the tree's structure; or the value of a static
-// argument). Same rules as R/tree.R's tree_flatten() and is_array_leaf():
-// rj_array / rj_tracer values and plain numeric or logical vectors are
-// leaves; lists (and "rj_tree" objects) are walked; anything else (strings,
-// NULL, functions, ...) is a static value inside the structure. A named
-// argument listed in `static`, or holding no array at all, is static: its
-// value (deparsed once here, as R's signature_key() did) is in the key.
+// The jitted call's signature in C++, for the common case: every argument
+// is an array leaf (an rj_array / rj_tracer, or a plain numeric or logical
+// vector without a class) or a plain list (no attributes but names) of such
+// leaves and lists. Then this computes, in one native pass, what R's
+// signature_key() computes (R/jit.R): the leaves in order and a cache key
+// (per argument: each leaf's dtype, shape and weak type, and the nesting and
+// names of its lists). Anything else -- a static argument, a named argument
+// holding no array, a string, NULL, function, factor, classed list or
+// registered pytree anywhere in the arguments -- returns NULL, and
+// signature_key() applies R's full rules. Keys made here start with "C"
+// (R's start with "sig:"), so the two kinds never collide, and a given call
+// always takes the same path (the path depends only on what its arguments
+// are).
 //
 // R entry point: .Call(C_rjc_signature, args, static) returns
-// list(key = <string>, leaves = <list of leaves in order>, static = <names>).
-// The walk is one pass over the arguments with no R-level calls except
-// deparse() for static values.
+// list(key = <string>, leaves = <list of leaves in order>, static = <names>)
+// or NULL.
 #include <R.h>
 #include <Rinternals.h>
 
@@ -29,14 +32,6 @@ bool class_is(SEXP x, const char* a, const char* b = nullptr) {
   return std::strcmp(c, a) == 0 || (b && std::strcmp(c, b) == 0);
 }
 
-bool inherits_from(SEXP x, const char* what) {
-  SEXP cl = Rf_getAttrib(x, R_ClassSymbol);
-  if (TYPEOF(cl) != STRSXP) return false;
-  for (R_xlen_t i = 0; i < XLENGTH(cl); ++i)
-    if (std::strcmp(CHAR(STRING_ELT(cl, i)), what) == 0) return true;
-  return false;
-}
-
 bool is_rj_value(SEXP x) { return IS_S4_OBJECT(x) && class_is(x, "rj_array", "rj_tracer"); }
 
 bool is_array_leaf(SEXP x) {
@@ -44,8 +39,6 @@ bool is_array_leaf(SEXP x) {
   int t = TYPEOF(x);
   return (t == REALSXP || t == INTSXP || t == LGLSXP) && !OBJECT(x);
 }
-
-bool is_tree_node(SEXP x) { return (TYPEOF(x) == VECSXP && !OBJECT(x)) || inherits_from(x, "rj_tree"); }
 
 void append_int(std::string& s, long long v) { s += std::to_string(v); }
 
@@ -80,19 +73,6 @@ void leaf_signature(SEXP x, std::string& s) {
   s += ']';
 }
 
-// deparse(x, control = c("keepNA", "digits17")), collapsed: the key of a
-// static value (may run R code: called inside r_safe()).
-void deparse_into(SEXP x, std::string& s) {
-  SEXP ctrl = PROTECT(Rf_allocVector(STRSXP, 2));
-  SET_STRING_ELT(ctrl, 0, Rf_mkChar("keepNA"));
-  SET_STRING_ELT(ctrl, 1, Rf_mkChar("digits17"));
-  SEXP call = PROTECT(Rf_lang3(Rf_install("deparse"), x, ctrl));
-  SET_TAG(CDDR(call), Rf_install("control"));
-  SEXP d = PROTECT(Rf_eval(call, R_BaseEnv));
-  for (R_xlen_t i = 0; i < XLENGTH(d); ++i) s += CHAR(STRING_ELT(d, i));
-  UNPROTECT(3);
-}
-
 struct Walk {
   SEXP leaves;       // a growable VECSXP (protected by the caller)
   R_xlen_t n = 0;
@@ -111,33 +91,38 @@ struct Walk {
   }
   PROTECT_INDEX index;
 
-  void walk(SEXP v) {
+  // False when v is not a tree of leaves and plain lists (R's rules apply).
+  bool walk(SEXP v) {
     if (is_array_leaf(v)) {
       if (!sigs.empty()) sigs += ';';
       leaf_signature(v, sigs);
       push(v);
       shape += '#';
-      return;
+      return true;
     }
-    if (is_tree_node(v)) {
-      SEXP nms = Rf_getAttrib(v, R_NamesSymbol);
-      shape += '(';
-      for (R_xlen_t i = 0; i < XLENGTH(v); ++i) {
-        if (!Rf_isNull(nms)) {
-          shape += CHAR(STRING_ELT(nms, i));
-          shape += '=';
-        }
-        walk(VECTOR_ELT(v, i));
-        shape += ',';
+    if (TYPEOF(v) != VECSXP || OBJECT(v) || IS_S4_OBJECT(v)) return false;
+    for (SEXP at = ATTRIB(v); at != R_NilValue; at = CDR(at))
+      if (TAG(at) != R_NamesSymbol) return false;
+    SEXP nms = Rf_getAttrib(v, R_NamesSymbol);
+    shape += '(';
+    for (R_xlen_t i = 0; i < XLENGTH(v); ++i) {
+      if (!Rf_isNull(nms)) {
+        shape += CHAR(STRING_ELT(nms, i));
+        shape += '=';
       }
-      shape += ')';
-      return;
+      if (!walk(VECTOR_ELT(v, i))) return false;
+      shape += ',';
     }
-    shape += '{';
-    deparse_into(v, shape);
-    shape += '}';
+    shape += ')';
+    return true;
   }
 };
+
+bool in_strings_n(SEXP strs, R_xlen_t n, const char* s) {
+  for (R_xlen_t i = 0; i < n; ++i)
+    if (std::strcmp(CHAR(STRING_ELT(strs, i)), s) == 0) return true;
+  return false;
+}
 
 bool in_strings(SEXP strs, const char* s) {
   for (R_xlen_t i = 0; i < XLENGTH(strs); ++i)
@@ -159,31 +144,28 @@ extern "C" SEXP rjc_signature(SEXP args, SEXP static_names) {
     SEXP leaves0 = Rf_allocVector(VECSXP, 8);
     PROTECT_WITH_INDEX(leaves0, &w.index);
     w.leaves = leaves0;
-    SEXP st = PROTECT(Rf_allocVector(STRSXP, XLENGTH(static_names) + XLENGTH(args)));
+    SEXP st = PROTECT(Rf_allocVector(STRSXP, XLENGTH(static_names)));
     R_xlen_t n_st = 0;
-    for (R_xlen_t i = 0; i < XLENGTH(static_names); ++i) SET_STRING_ELT(st, n_st++, STRING_ELT(static_names, i));
+    for (R_xlen_t i = 0; i < XLENGTH(static_names); ++i)
+      if (!in_strings_n(st, n_st, CHAR(STRING_ELT(static_names, i)))) SET_STRING_ELT(st, n_st++, STRING_ELT(static_names, i));
     key = "C";  // never equal to a key R's signature_key() made
     for (R_xlen_t i = 0; i < XLENGTH(args); ++i) {
       SEXP a = VECTOR_ELT(args, i);
       const char* nm = Rf_isNull(nms) ? "" : CHAR(STRING_ELT(nms, i));
-      key += '\n';
-      key += nm;
       bool named = nm[0] != '\0';
       if (named && in_strings(static_names, nm)) {
-        key += '=';
-        deparse_into(a, key);
-        continue;
+        UNPROTECT(2);
+        return R_NilValue;  // a static argument: keyed by value in R
       }
       R_xlen_t before = w.n;
       sigs.clear();
       shape.clear();
-      w.walk(a);
-      if (named && w.n == before) {  // named and holding no array: static by value
-        if (!in_strings(st, nm)) SET_STRING_ELT(st, n_st++, STRING_ELT(nms, i));
-        key += '=';
-        key += shape;
-        continue;
+      if (!w.walk(a) || (named && w.n == before)) {
+        UNPROTECT(2);
+        return R_NilValue;
       }
+      key += '\n';
+      key += nm;
       key += ':';
       key += sigs;
       key += '|';
