@@ -22,6 +22,8 @@ static_names <- function(args, static) signature_key(args, static)$static
 # through a hash of its deparsed start, and held by the table, so closures and
 # environments are keyed by identity and that identity cannot be reused.
 signature_key <- function(args, static, table = NULL) {
+  fast <- .Call(C_rjc_signature, args, as.character(static))  # speed: trees of plain lists and leaves in C++ (src/rcpp_dispatch.cpp)
+  if (!is.null(fast)) return(fast)                            # NULL: R's rules below
   nms <- names(args)
   if (is.null(nms)) nms <- rep("", length(args))
   parts <- character(length(args))

@@ -37,6 +37,18 @@ RedKind reduction_kind(const Graph& g, int v) {
   return RedKind::none;
 }
 
+int64_t contiguous_slice_offset(const Graph& g, int v) {
+  const Node& n = g.nodes[v];
+  if (!is_prim(n, "gather") || n.in.size() != 1 || n.attrs.lists.size() != 1) return -1;
+  const Type& t = g.type(n.in[0]);
+  if (t.shape.size() != 1 || t.size() <= 1 || n.type.shape.size() != 1) return -1;
+  const std::vector<int64_t>& l = n.attrs.lists[0];
+  if (l.empty()) return -1;
+  for (size_t i = 1; i < l.size(); ++i)
+    if (l[i] != l[0] + (int64_t)i) return -1;
+  return l[0];
+}
+
 Dom2 member_domain(const Graph& g, int v) {
   const Node& n = g.nodes[v];
   if (reduction_kind(g, v) != RedKind::none) return dom2(g.type(n.in[0]).shape);
@@ -67,6 +79,12 @@ struct Fuser {
   std::vector<int> kernel_of; // kernel index of each member (-1: none)
   std::vector<int> kernel_step;
   std::vector<int> weight;  // per node, computed once
+  std::vector<int64_t> slice_offset;  // per node: contiguous_slice_offset(), computed once (-2: not yet)
+
+  int64_t slice_of(int v) {
+    if (slice_offset[v] == -2) slice_offset[v] = contiguous_slice_offset(g, v);
+    return slice_offset[v];
+  }
 
   int weight_of(int v) {
     if (weight[v] < 0) weight[v] = rules.weight ? std::max(1, rules.weight(g, v)) : 1;
@@ -75,7 +93,7 @@ struct Fuser {
 
   Fuser(const Graph& graph, const FusionRules& r)
       : g(graph), rules(r), step_of(graph.nodes.size(), -1), kernel_of(graph.nodes.size(), -1),
-        weight(graph.nodes.size(), -1) {}
+        weight(graph.nodes.size(), -1), slice_offset(graph.nodes.size(), -2) {}
 
   bool legal(int k, int v) {
     const FusedKernel& K = plan.kernels[k];
@@ -84,9 +102,11 @@ struct Fuser {
     RedKind rk = reduction_kind(g, v);
     if (rk != RedKind::none && K.red != RedKind::none && K.red != rk) return false;
     int pos = kernel_step[k];
+    const bool slice = slice_of(v) >= 0;
     for (int u : g.nodes[v].in) {
       if (kernel_of[u] == k) {
         if (reduction_kind(g, u) != RedKind::none) return false;  // not available inside the loop
+        if (slice) return false;  // a slice reads its operand from memory, at other positions
       } else if (step_of[u] >= pos) {
         return false;
       }

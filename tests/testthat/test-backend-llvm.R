@@ -257,3 +257,22 @@ test_that("long element-wise chains are cut into kernels within the compile budg
   expect_backends_agree(calls, x, tolerance = 1e-12)
   expect_backends_agree(calls, rj_array(x, dtype = "f32"), tolerance = 1e-6)
 })
+
+test_that("contiguous slices of vectors (diff) fuse into kernels as shifted reads and agree", {
+  five_diff <- function(x) diff(diff(diff(diff(diff(x)))))
+  for (n in c(7, 100, 65537)) {
+    set.seed(n)
+    x <- rnorm(n)
+    expect_backends_agree(five_diff, x)
+    expect_backends_agree(five_diff, rj_array(x, dtype = "f32"), tolerance = 1e-5)
+    expect_equal(as.vector(as.array(jit(five_diff, backend = "llvm")(x))), five_diff(x), tolerance = 1e-12)
+  }
+  jf <- jit(five_diff, backend = "llvm")
+  jf(rnorm(50))
+  expect_equal(n_calls(jf), 0)  # no gather left as a library call
+  expect_backends_agree(function(x) x[3:9] * 2 + x[1:7], rnorm(12))
+  expect_backends_agree(function(x) diff(x * 3L), 1:20)
+  # Not contiguous: still a gather call, same answers.
+  expect_backends_agree(function(x) x[c(1, 3, 5)] + x[2:4], rnorm(6))
+  expect_backends_agree(function(x) rev(x)[2:5] - x[4:1], rnorm(6))
+})

@@ -49,6 +49,8 @@ struct LlvmScalar : ScalarBuilder {
   int scalar_calls = 0;  // calls to scalar C functions (the vectoriser can only scalarise them)
   std::vector<Value*> vals;
 
+  bool vector_sincos = false;
+
   LlvmScalar(llvm::Module& mod, llvm::IRBuilder<>& builder) : m(mod), c(mod.getContext()), b(builder) {}
 
   SVal wrap(Value* v, DType d) {
@@ -88,7 +90,7 @@ struct LlvmScalar : ScalarBuilder {
       f->setDoesNotThrow();
       f->setDoesNotAccessMemory();
     }
-    ++scalar_calls;
+    if (!(vector_sincos && (name == "sin" || name == "cos"))) ++scalar_calls;
     return b.CreateCall(callee, args);
   }
 
@@ -255,10 +257,11 @@ struct Gen {
   const Monoid& monoid(size_t k) const { return *prim(s.ops[k].prim).monoid; }
   Value* identity(size_t k) { return llvm::ConstantFP::get(dbl(), monoid(k).identity(s.ops[k].arg_dtypes[0])); }
 
-  Value* load(int input, IndexMap map) {
+  Value* load(int input, IndexMap map, int64_t offset) {
     if (hoisted[input]) return hoisted[input];
     llvm::Type* t = mem_type(c, s.input_dtypes[input]);
     Value* idx = map == IndexMap::col ? i : lin;
+    if (offset) idx = b.CreateAdd(idx, b.getInt64(offset));  // a slice x[a:b] read in place
     return b.CreateLoad(t, b.CreateInBoundsGEP(t, ptr[input], idx));
   }
 
@@ -266,7 +269,7 @@ struct Gen {
     const KRef& r = op.args[a];
     if (r.kind == KRef::op) return vals[r.index];
     if (r.kind == KRef::imm) return sb.v(sb.constant(r.value, op.arg_dtypes[a]));
-    return load(r.index, r.map);
+    return load(r.index, r.map, r.offset);
   }
 
   // acc' = combine(acc, lift(x)) of op k's monoid (reassociable when the
@@ -306,7 +309,7 @@ struct Gen {
         vals[k] = nullptr;
         continue;
       }
-      if (p.name == "reshape" || p.name == "broadcast") {
+      if (p.name == "reshape" || p.name == "broadcast" || p.name == "gather") {  // index maps (gather: a slice)
         vals[k] = arg(op, 0, vals);
         continue;
       }
@@ -454,6 +457,7 @@ struct Gen {
 
 void emit_kernel(llvm::Module& m, const std::string& name, const KernelSpec& spec, const TargetDesc& target) {
   Gen g(m, spec);
+  g.sb.vector_sincos = target.vector_sincos;
   llvm::Function* impl = g.impl(name);
   llvm::IRBuilder<>& b = g.b;
   // The exported entry unpacks the pointer array; after inlining, impl's

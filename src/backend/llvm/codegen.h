@@ -12,6 +12,9 @@ namespace rj {
 struct TargetDesc {
   std::string cpu, features;
   bool avx512 = false;
+  // glibc's libmvec is loaded: sin and cos have vector variants the loop
+  // vectoriser calls (so a body with them stays worth vectorising).
+  bool vector_sincos = false;
 };
 
 // Adds the external function `name` implementing spec to module m.

@@ -7,6 +7,7 @@
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/Analysis/TargetLibraryInfo.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
@@ -15,6 +16,7 @@
 #include <llvm/Transforms/Utils/Cloning.h>
 
 #include <chrono>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 
@@ -38,6 +40,36 @@ template <class T>
 T check(llvm::Expected<T> v, const char* what) {
   if (!v) fail("backend", std::string("llvm backend: ") + what + ": " + take(v.takeError()));
   return std::move(*v);
+}
+
+// libmvec's x86-64 variants: SSE (b), AVX2 (d) and AVX-512 (e) widths.
+// Built once (VecDesc holds StringRefs into `names`, which a deque never moves).
+std::vector<llvm::VecDesc> build_vector_sincos_table(bool avx512) {
+  // Calls to sin/cos that do not touch memory become llvm.sin/llvm.cos
+  // intrinsics before the vectoriser runs: map both spellings.
+  struct Fn { const char *f64, *f32, *vname; };
+  static const std::string isa[] = {"b", "d", "e"};
+  static std::deque<std::string> names;
+  std::vector<llvm::VecDesc> v;
+  for (const Fn& f : {Fn{"sin", "sinf", "sin"}, Fn{"cos", "cosf", "cos"}}) {
+    for (int k = 0; k < (avx512 ? 3 : 2); ++k) {
+      int lanes64 = 2 << k, lanes32 = 4 << k;
+      names.push_back("_ZGV" + isa[k] + "N" + std::to_string(lanes64) + "v_" + f.vname);
+      llvm::StringRef n64 = names.back();
+      names.push_back("_ZGV" + isa[k] + "N" + std::to_string(lanes32) + "v_" + f.vname + "f");
+      llvm::StringRef n32 = names.back();
+      for (const char* scalar : {f.f64, f.vname[0] == 's' ? "llvm.sin.f64" : "llvm.cos.f64"})
+        v.push_back({scalar, n64, llvm::ElementCount::getFixed(lanes64)});
+      for (const char* scalar : {f.f32, f.vname[0] == 's' ? "llvm.sin.f32" : "llvm.cos.f32"})
+        v.push_back({scalar, n32, llvm::ElementCount::getFixed(lanes32)});
+    }
+  }
+  return v;
+}
+
+const std::vector<llvm::VecDesc>& vector_sincos_table(bool avx512) {
+  static const std::vector<llvm::VecDesc> t = build_vector_sincos_table(avx512);  // one host per process
+  return t;
 }
 
 struct CacheEntry {
@@ -82,6 +114,13 @@ struct Session {
       syms[jit->mangleAndIntern(name)] = llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(addr), llvm::JITSymbolFlags::Exported);
 #endif
     };
+    // glibc's vector sin/cos (libmvec): resolved like any process symbol.
+    if (auto mvec = llvm::orc::DynamicLibrarySearchGenerator::Load("libmvec.so.1", prefix)) {
+      jd.addGenerator(std::move(*mvec));
+      target.vector_sincos = target.features.find("+avx2") != std::string::npos;
+    } else {
+      take(mvec.takeError());  // no libmvec: sin and cos stay scalar calls
+    }
     // The special functions scalar descriptions call by name, and the
     // warning status word generated code ORs into.
     for (const SpecialFn& f : special_fns()) def(f.symbol, f.fn);
@@ -99,6 +138,12 @@ struct Session {
     pto.LoopVectorization = true;
     pto.SLPVectorization = true;
     llvm::PassBuilder pb(tm.get(), pto);
+    // The vector variants of sin and cos in glibc's libmvec (ulp error <= 4,
+    // as glibc documents): registered before the default analyses so that
+    // the vectoriser sees them.
+    llvm::TargetLibraryInfoImpl tlii(tm->getTargetTriple());
+    if (target.vector_sincos) tlii.addVectorizableFunctions(vector_sincos_table(target.avx512));
+    fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
     pb.registerModuleAnalyses(mam);
     pb.registerCGSCCAnalyses(cgam);
     pb.registerFunctionAnalyses(fam);

@@ -25,6 +25,7 @@ struct KRef {
   enum Kind : uint8_t { op, input, imm } kind = op;
   int index = -1;                 // op or input index
   IndexMap map = IndexMap::linear;  // inputs only
+  int64_t offset = 0;             // inputs read linearly: element (position + offset), for slices
   double value = 0;               // imm only: a scalar constant baked into the code
 };
 
