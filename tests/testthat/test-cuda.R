@@ -143,6 +143,18 @@ test_that("integer semantics, NA rules and warnings survive the device path", {
   expect_warning(jit_compile(lowered(function(x) sqrt(x), c(1, 2)), backend = "cuda-shim")(c(-1, 4)), "NaN")
 })
 
+test_that("R's NA stays NA, apart from NaN, in f64 device arithmetic", {
+  skip_without_shim()
+  f <- function(x, y) list(x + y, y * x, exp(x), x / 2, sqrt(y) - x)
+  x <- c(NA, NaN, 1, NA, 2)
+  y <- c(1, 1, NA, NaN, NaN)
+  lo <- lowered(f, x, y)
+  # A GPU returns the canonical NaN from arithmetic: the rendered f64 ops keep the operand's NaN.
+  expect_match(.Call(rjax:::C_rjc_cuda_source, lo$graph), "rj_nan_keep2(", fixed = TRUE)
+  got <- lapply(jit_compile(lo, backend = "cuda-shim")(x, y), as_r)
+  expect_identical(got, suppressWarnings(f(x, y)))
+})
+
 test_that("programs with host steps and control flow run through the device executable", {
   skip_without_shim()
   set.seed(2)
