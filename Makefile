@@ -1,13 +1,14 @@
 # rjax: two commands on a fresh Debian 12 machine.
 #   make demo   installs dependencies, builds and installs rjax into ./lib, runs the demo
-#   make test   the same install, then the testthat suite ("N passed, N failed" last)
+#   make test   the same install, the C++ core's unit tests, then the testthat suite
+#               ("N passed, N failed, N skipped" last: both suites' totals)
 R        ?= R
 RSCRIPT  ?= Rscript
 LIB      := $(CURDIR)/lib
 export R_LIBS := $(LIB)
 export MAKEFLAGS := -j2
 
-.PHONY: all deps install demo test check document clean bench bench-deps
+.PHONY: all deps install core demo test check document clean bench bench-deps
 
 all: install
 
@@ -24,7 +25,12 @@ install: deps | $(LIB)
 demo: install
 	$(RSCRIPT) inst/scripts/demo.R
 
-test: install
+# The C++ core's standalone build (no R) and its unit tests, then testthat;
+# tools/run-tests.R adds both counts into its last line.
+core: deps
+	$(MAKE) -f tools/core/Makefile all
+
+test: install core
 	$(RSCRIPT) tools/run-tests.R
 
 # Regenerates NAMESPACE and man/ from the roxygen comments.
@@ -46,5 +52,5 @@ bench: install bench-deps
 	$(RSCRIPT) tools/bench-peers/run.R
 
 clean:
-	rm -rf $(LIB) check
+	rm -rf $(LIB) check build
 	./cleanup

@@ -189,3 +189,16 @@ summary.rj_value <- function(object, ...) {
   if (is_rj_tracer(object)) return(object)
   summary(as.vector(rj_values(object)), ...)
 }
+
+#' @rdname rj_array-conversion
+#' @param target,current As in [base::all.equal()]: either may be an
+#'   `rj_array` (compared by its values as R data).
+#' @method all.equal rj_value
+#' @export
+all.equal.rj_value <- function(target, current, ...) {
+  if (is_rj_tracer(target) || is_rj_tracer(current)) {
+    rj_concretization_error(if (is_rj_tracer(target)) target else current, "compare a traced value with all.equal()")
+  }
+  as_r_value <- function(v) if (is_rj_array(v)) rj_values(v) else v
+  all.equal(as_r_value(target), as_r_value(current), ...)
+}

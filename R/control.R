@@ -1,4 +1,4 @@
-# Control flow: scan(), fori_loop(), while_loop(), cond().
+# Control flow: scan_loop(), fori_loop(), while_loop(), cond().
 #
 # Each body is traced once into its own graph, on parameters of the carry's
 # (and slices') types; the graphs become sub-graphs of one control node of
@@ -7,7 +7,7 @@
 
 #' Loop with a carried state, stacking per-iteration outputs
 #'
-#' `scan(f, init, xs)` runs `carry <- f(carry, x)[[1]]` once for every slice
+#' `scan_loop(f, init, xs)` runs `carry <- f(carry, x)[[1]]` once for every slice
 #' `x` of `xs`, collecting the second element `y` of each result, as JAX's
 #' `lax.scan`. The loop is traced once and runs natively (no R code per
 #' iteration), eagerly as well as inside [jit()], and it is differentiable
@@ -40,25 +40,26 @@
 #' @param reverse If `TRUE`, iterate from the last slice to the first (the
 #'   `ys` stay aligned with `xs`).
 #' @return `list(carry = <final carry>, ys = <stacked y>)`.
-#' @note rjax's `scan` masks `base::scan()` (which reads data) when rjax is
-#'   attached; call `base::scan()` for that.
+#' @note The name is `scan_loop()`, not `scan()`, so that attaching rjax
+#'   leaves base R's data reader [base::scan()] alone (JAX's name is
+#'   `lax.scan`; rjax keeps `fori_loop()` and `while_loop()` as in JAX).
 #' @seealso [fori_loop()], [while_loop()], [cond()].
 #' @examples
 #' # cumulative sum
-#' scan(function(c, x) list(c + x, c + x), 0, xs = c(1, 2, 3, 4))$ys
+#' scan_loop(function(c, x) list(c + x, c + x), 0, xs = c(1, 2, 3, 4))$ys
 #' # a linear recurrence over the columns of a matrix
 #' A <- matrix(c(0.9, 0.1, -0.1, 0.9), 2)
 #' U <- matrix(rnorm(20), 2)
-#' out <- scan(function(h, u) { h <- A %*% h + u; list(h, sum(h^2)) }, c(0, 0), U)
+#' out <- scan_loop(function(h, u) { h <- A %*% h + u; list(h, sum(h^2)) }, c(0, 0), U)
 #' out$ys
 #' # gradient through the loop
-#' grad(function(h0) sum(scan(function(h, u) list(tanh(A %*% h + u), NULL), h0, U)$carry))(c(1, 1))
+#' grad(function(h0) sum(scan_loop(function(h, u) list(tanh(A %*% h + u), NULL), h0, U)$carry))(c(1, 1))
 #' @export
-scan <- function(f, init, xs = NULL, length = NULL, reverse = FALSE) {
+scan_loop <- function(f, init, xs = NULL, length = NULL, reverse = FALSE) {
   f <- match.fun(f)
   n_steps <- length
   if (!is_tracing()) {
-    return(jit(function(init, xs) scan(f, init, xs, length = n_steps, reverse = reverse))(init, xs))
+    return(jit(function(init, xs) scan_loop(f, init, xs, length = n_steps, reverse = reverse))(init, xs))
   }
   fi <- tree_flatten(init, "carry")
   fx <- tree_flatten(xs, "xs")
@@ -75,13 +76,13 @@ scan <- function(f, init, xs = NULL, length = NULL, reverse = FALSE) {
     body <- function(carry, x) {
       r <- overlay_fn(f)(carry, x)
       if (!is.list(r) || base::length(r) != 2L) {
-        rj_abort("type", "scan(): f(carry, x) must return list(carry, y)")
+        rj_abort("type", "scan_loop(): f(carry, x) must return list(carry, y)")
       }
       list(fit_carry(r[[1L]], carry_types), r[[2L]])
     }
     tr <- trace_abstract(body, list(fi$def, fx$def), list(carry_types, x_types), list(fi$paths, x_paths))
-    check_structure("scan()", fi$def, tr$defs[[1L]])
-    fix <- check_carry("scan()", fi$paths, carry_types, tr$types[[1L]], retrace = attempt == 1L)
+    check_structure("scan_loop()", fi$def, tr$defs[[1L]])
+    fix <- check_carry("scan_loop()", fi$paths, carry_types, tr$types[[1L]], retrace = attempt == 1L)
     if (is.null(fix)) break
     carry_types <- fix
   }
@@ -95,10 +96,15 @@ scan <- function(f, init, xs = NULL, length = NULL, reverse = FALSE) {
 # The number of iterations of a scan: the common last extent of the xs leaves.
 scan_length <- function(fx, n) {
   if (!is.null(n) && (!is.numeric(n) || base::length(n) != 1L || is.na(n) || n < 0 || n != round(n))) {
-    rj_abort("type", "scan(): `length` must be a non-negative whole number")
+    rj_abort("type", "scan_loop(): `length` must be a non-negative whole number")
+  }
+  if (!is.null(n) && n > .Machine$integer.max) {
+    rj_abort("shape", sprintf(paste0("scan_loop(): `length` = %s is more iterations than one loop can run ",
+                                     "(at most %d); split it into an outer and an inner loop"),
+                              format(n), .Machine$integer.max))
   }
   if (!base::length(fx$leaves)) {
-    if (is.null(n)) rj_abort("type", "scan(): give `xs` or `length` (the number of iterations)")
+    if (is.null(n)) rj_abort("type", "scan_loop(): give `xs` or `length` (the number of iterations)")
     return(as.integer(n))
   }
   ext <- vapply(fx$leaves, function(l) {
@@ -106,11 +112,11 @@ scan_length <- function(fx, n) {
     if (base::length(s)) s[[base::length(s)]] else 1L
   }, 1L)
   if (any(ext != ext[[1L]])) {
-    rj_abort("shape", sprintf("scan(): the leaves of `xs` must have the same last dimension, but %s",
+    rj_abort("shape", sprintf("scan_loop(): the leaves of `xs` must have the same last dimension, but %s",
                               paste0("`", fx$paths, "` has ", ext, collapse = ", ")))
   }
   if (!is.null(n) && n != ext[[1L]]) {
-    rj_abort("shape", sprintf("scan(): `length` is %d but `xs` has %d slices along its last dimension", as.integer(n), ext[[1L]]))
+    rj_abort("shape", sprintf("scan_loop(): `length` is %d but `xs` has %d slices along its last dimension", as.integer(n), ext[[1L]]))
   }
   ext[[1L]]
 }
@@ -122,7 +128,7 @@ scan_length <- function(fx, n) {
 #' carry; with `upper < lower` the body does not run (unlike R's `:`, which
 #' would count down). `i` is an `i32` scalar.
 #'
-#' With plain R numbers as bounds the loop is a [scan()] over `lower:upper`
+#' With plain R numbers as bounds the loop is a [scan_loop()] over `lower:upper`
 #' (so it can be differentiated); with traced bounds (arguments of a
 #' jitted function) it is a [while_loop()], which cannot.
 #' @param lower,upper First and last index (inclusive).
@@ -145,7 +151,7 @@ fori_loop <- function(lower, upper, body, init) {
   if (static) {
     if (upper < lower) return(init)
     step <- function(carry, i) list(overlay_fn(body)(i, carry), NULL)
-    return(scan(step, init, xs = as.integer(lower):as.integer(upper))$carry)
+    return(scan_loop(step, init, xs = as.integer(lower):as.integer(upper))$carry)
   }
   lo <- as_index(lower, "lower")
   hi <- as_index(upper, "upper")
@@ -175,7 +181,7 @@ as_index <- function(x, what) {
 #' traced values, natively (R's `while` cannot test a traced value). The
 #' carry must keep its structure, dtypes and shapes. The number of
 #' iterations is not known in advance, so the loop cannot be differentiated
-#' in reverse mode (an `rjax_grad_error`, as in JAX): use [scan()] or
+#' in reverse mode (an `rjax_grad_error`, as in JAX): use [scan_loop()] or
 #' [fori_loop()] with R-number bounds for that.
 #' @param cond_fun A function of the carry returning a single logical.
 #' @param body_fun A function of the carry returning the next carry.
@@ -347,7 +353,7 @@ fit_carry <- function(carry, types) {
 }
 
 check_structure <- function(what, want, got) {
-  if (!identical(want, got)) {
+  if (!identical(tree_structure(want), tree_structure(got))) {
     rj_abort("type", sprintf("%s: the body must return a carry with the structure of `init` (the same nesting, names and number of arrays)", what))
   }
 }

@@ -20,3 +20,11 @@ rj_unsupported <- function(what, hint = NULL) {
   if (!is.null(hint)) msg <- paste(msg, hint)
   rj_abort("unsupported", msg)
 }
+
+# A classed warning: "rjax_<kind>_warning", "rjax_warning" (pln: not converged).
+rj_warn <- function(kind, message, call = NULL, data = list()) {
+  warning(structure(
+    class = c(paste0("rjax_", kind, "_warning"), "rjax_warning", "warning", "condition"),
+    c(list(message = message, call = call), data)
+  ))
+}

@@ -53,14 +53,31 @@ value_and_grad <- function(f, wrt = 1, has_aux = FALSE) {
   transform_grad(f, wrt, has_aux, with_value = TRUE)
 }
 
+# Outside a trace the gradient function traces f afresh on every call, as
+# JAX's grad does (values captured from f's environment are never stale),
+# and evaluates the gradient program once with the reference interpreter;
+# jit(grad(f)) compiles it instead. R values in, R values out, as for jit().
 transform_grad <- function(f, wrt, has_aux, with_value) {
   f <- match.fun(f)
   force(wrt)
-  traced <- function(...) vjp_call(f, list(...), wrt, has_aux, with_value)
-  compiled <- jit(traced)
-  out <- function(...) if (is_tracing()) traced(...) else compiled(...)
-  structure(out, class = c("rjax_transformed", "function"),
+  impl <- function(args) {
+    res <- vjp_call(f, args, wrt, has_aux, with_value)
+    if (is_tracing() || rj_any_array_leaf(args)) res else rj_tree_to_r(res)
+  }
+  structure(rj_with_formals(f, impl), class = c("rjax_transformed", "function"),
             rjax = list(f = f, transform = if (with_value) "value_and_grad" else "grad", wrt = wrt))
+}
+
+rj_any_array_leaf <- function(args) {
+  for (l in tree_flatten(args)$leaves) if (is_rj_array(l)) return(TRUE)
+  FALSE
+}
+
+# rj_arrays in a tree of results as R values (classes and attributes of
+# lists, and registered pytree objects, kept).
+rj_tree_to_r <- function(x) {
+  fl <- tree_flatten(x)
+  tree_unflatten(fl$def, lapply(fl$leaves, function(o) if (is_rj_array(o)) .Call(C_rjc_array_values, o) else o))
 }
 
 #' @export
@@ -112,7 +129,7 @@ vjp_call <- function(f, args, wrt, has_aux, with_value) {
   }
   tr <- trace_graph(wrapped, args, st)
   g2 <- .Call(C_rjc_graph_vjp, tr$graph, as.integer(wrt_params))
-  outs <- .Call(C_rjc_graph_call, g2, tr$in_leaves, "interp")
+  outs <- call_graph(g2, tr$in_leaves)  # R/transforms.R: inlines even when only captures are traced
   res <- tree_unflatten(tr$out_def, outs[seq_len(tr$n_out)])
   gl <- outs[-seq_len(tr$n_out)]
   grads <- list()

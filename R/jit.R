@@ -16,8 +16,12 @@ static_names <- function(args, static) signature_key(args, static)$static
 # The cache key of a call: per argument, the abstract values of its array
 # leaves and its tree structure, or the value of a static argument (named in
 # `static`, or named and holding no arrays at all). Flattens each argument
-# once: this runs on every call of a jitted function.
-signature_key <- function(args, static) {
+# once: this runs on every call of a jitted function. With a `table` (an
+# environment owned by the jitted function), static values and tree
+# structures are keyed by value: identical() on the value itself, found
+# through a hash of its deparsed start, and held by the table, so closures and
+# environments are keyed by identity and that identity cannot be reused.
+signature_key <- function(args, static, table = NULL) {
   nms <- names(args)
   if (is.null(nms)) nms <- rep("", length(args))
   parts <- character(length(args))
@@ -26,17 +30,108 @@ signature_key <- function(args, static) {
   for (i in seq_along(args)) {
     a <- args[[i]]
     nm <- nms[[i]]
-    fl <- if (nzchar(nm) && nm %in% static) NULL else tree_flatten(a)
+    if (is.factor(a) && !(nzchar(nm) && nm %in% static)) rj_factor_arg(rj_arg_label(nm, i))
+    fl <- if (nzchar(nm) && nm %in% static) NULL else tree_flatten(a, rj_arg_label(nm, i))
     if (nzchar(nm) && (is.null(fl) || !length(fl$leaves))) {
       st <- c(st, nm)
-      parts[[i]] <- paste0(nm, "=", paste(deparse(a, control = c("keepNA", "digits17")), collapse = ""))
+      parts[[i]] <- paste0(nm, "=", rj_static_id(table, a))
       next
     }
     leaves <- c(leaves, fl$leaves)
     parts[[i]] <- paste0(nm, ":", paste(vapply(fl$leaves, leaf_signature, ""), collapse = ";"), "|",
-                         if (length(fl$leaves) == 1L && inherits(fl$def, "rj_leaf")) "" else paste(deparse(fl$def), collapse = ""))
+                         if (length(fl$leaves) == 1L && inherits(fl$def, "rj_leaf")) "" else
+                           rj_static_id(table, if (fl$nodes) tree_structure(fl$def) else fl$def))
   }
-  list(key = paste(parts, collapse = "\n"), leaves = leaves, static = unique(st))
+  list(key = paste0("sig:", paste(parts, collapse = "\n")), leaves = leaves, static = unique(st))
+}
+
+rj_factor_arg <- function(label) {
+  rj_abort("type", paste0(
+    "argument `", label, "` is a factor: rjax traces numeric, integer and logical data, and R's arithmetic on a ",
+    "factor gives NA.\n",
+    "i Pass as.integer(", label, ") for its codes, a model matrix (model.matrix()) for dummy variables, ",
+    "or name it in jit(static = ) to use it as an R value."))
+}
+
+# How errors name an argument: its name, or its position among `...`.
+rj_arg_label <- function(nm, i) if (nzchar(nm)) nm else sprintf("...[[%d]]", i)
+
+rj_static_id <- function(table, value) {
+  h <- paste(deparse(value, control = c("keepNA", "digits17"), nlines = 20L), collapse = "")
+  if (is.null(table)) return(h)
+  bucket <- table[[h]]
+  for (k in seq_along(bucket)) if (identical(bucket[[k]], value)) return(paste0(h, "#", k))
+  table[[h]] <- c(bucket, list(value))
+  paste0(h, "#", length(bucket) + 1L)
+}
+
+# Static arguments given by position (jit(f, static = 2)) are f's formals at
+# those positions.
+rj_static_arg_names <- function(f, static) {
+  if (is.null(static)) return(character())
+  if (is.character(static)) return(static)
+  fm <- if (is.primitive(f)) NULL else names(formals(f))
+  if (!is.numeric(static) || anyNA(static) || any(static < 1 | static > length(fm) | static != round(static))) {
+    rj_abort("type", sprintf("jit(static = %s): positions must be between 1 and %d, the number of arguments of the function (%s)",
+                             paste(deparse(static), collapse = ""), length(fm), paste0("`", fm, "`", collapse = ", ")))
+  }
+  if (any(fm[static] == "...")) rj_abort("type", "jit(static = ): `...` cannot be static; give the arguments names")
+  fm[static]
+}
+
+# A function with f's formals that passes the arguments the caller gave (by
+# name, `...` as given) to impl(args), so that args(jit(f)) shows f's
+# arguments and f's own defaults apply.
+rj_with_formals <- function(f, impl) {
+  .rj_impl <- impl
+  fm <- if (is.primitive(f)) NULL else formals(f)
+  if (is.null(fm)) return(function(...) .rj_impl(list(...)))
+  collect <- lapply(names(fm), function(a) {
+    if (a == "...") return(quote(.rj_args <- c(.rj_args, list(...))))
+    bquote(if (!missing(.(as.name(a)))) .rj_args[.(a)] <- list(.(as.name(a))))
+  })
+  out <- function() NULL
+  formals(out) <- fm
+  body(out) <- as.call(c(list(as.name("{")), list(quote(.rj_args <- list())), collect, list(quote(.rj_impl(.rj_args)))))
+  environment(out) <- list2env(list(.rj_impl = impl), parent = asNamespace("rjax"))
+  out
+}
+
+# A bounded cache of compiled programs (least recently used dropped first).
+rj_cache_get <- function(cache, key) {
+  entry <- cache$entries[[key]]
+  if (!is.null(entry)) {
+    cache$tick <- cache$tick + 1
+    cache$used[[key]] <- cache$tick
+  }
+  entry
+}
+
+rj_cache_put <- function(cache, key, entry) {
+  size <- cache$size
+  keys <- ls(cache$entries, all.names = TRUE)
+  if (length(keys) >= size) {
+    used <- unlist(mget(keys, envir = cache$used))
+    drop <- names(used)[order(used)][seq_len(length(keys) - size + 1L)]
+    rm(list = drop, envir = cache$entries)
+    rm(list = drop, envir = cache$used)
+  }
+  cache$tick <- cache$tick + 1
+  assign(key, entry, envir = cache$entries)
+  assign(key, cache$tick, envir = cache$used)
+}
+
+rj_new_cache <- function(size) {
+  if (!is.numeric(size) || length(size) != 1L || is.na(size) || size < 1) {
+    rj_abort("type", "the jit cache size (option rjax.jit_cache_size) must be a positive whole number")
+  }
+  cache <- new.env(parent = emptyenv())
+  cache$entries <- new.env(hash = TRUE, parent = emptyenv())
+  cache$used <- new.env(hash = TRUE, parent = emptyenv())
+  cache$statics <- new.env(hash = TRUE, parent = emptyenv())
+  cache$size <- as.integer(size)
+  cache$tick <- 0
+  cache
 }
 
 #' Compile a function
@@ -63,8 +158,10 @@ signature_key <- function(args, static) {
 #' inlines `f`.
 #'
 #' @param f An R function over arrays.
-#' @param static Names of arguments whose values (not only shapes) are part
-#'   of the signature.
+#' @param static Names or positions (`static = 2`: `f`'s second formal) of
+#'   arguments whose values (not only shapes) are part of the signature.
+#'   Static values are compared with [identical()]: closures and
+#'   environments by identity (the cache holds a reference to them).
 #' @param backend `"llvm"` (native code: element-wise chains and their
 #'   reductions are fused into vectorised, multi-threaded loops compiled with
 #'   LLVM; linear algebra runs as library calls) or `"interp"` (the reference
@@ -73,7 +170,19 @@ signature_key <- function(args, static) {
 #'   `options(rjax.dump = TRUE)` (or the environment variable
 #'   `RJAX_DUMP_IR=1`) when a signature is compiled, [jit_dump()] also shows
 #'   the generated LLVM IR and assembly.
-#' @return A function with the same arguments as `f`, of class `rjax_jit`.
+#' @param output What the jitted function returns. `"auto"` (the default):
+#'   **R values in, R values out** -- when every array argument is plain R
+#'   data (numeric, integer or logical vectors, matrices, arrays, and lists
+#'   of them), the results are plain R values with R's dims (a scalar is a
+#'   length-1 vector without `dim`; `f64` and `f32` give doubles, `i32`
+#'   integers, `bool` logicals), so they go straight into `optim()`, `if`,
+#'   `round()`, `data.frame()`; when any argument is an `rj_array`, the
+#'   results are `rj_array`s (data stays in native buffers between calls).
+#'   `"r"` always returns R values, `"rj_array"` always `rj_array`s.
+#' @return A function with the same arguments as `f` (`args(jit(f))` shows
+#'   them), of class `rjax_jit`. Each jitted function keeps at most
+#'   `getOption("rjax.jit_cache_size", 64)` compiled signatures (the least
+#'   recently used is dropped first); the cache is freed with the function.
 #' @seealso [make_ir()] to see the traced program, [grad()].
 #' @examples
 #' f <- function(Y, M) sum(exp(M) - Y * M) + sum(crossprod(M))
@@ -82,26 +191,53 @@ signature_key <- function(args, static) {
 #' jf(Y, M)
 #' f(Y, M)
 #' @export
-jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm")) {
+jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm"),
+                output = c("auto", "r", "rj_array")) {
   f <- match.fun(f)
-  static <- as.character(static)
-  backend <- match.arg(backend, rj_backends())
-  cache <- new.env(hash = TRUE, parent = emptyenv())
-  jitted <- function(...) {
-    args <- match_args(f, list(...))
+  static <- rj_static_arg_names(f, static)
+  backend <- rj_match_backend(backend)
+  output <- rj_match_output(output)
+  cache <- rj_new_cache(getOption("rjax.jit_cache_size", 64L))
+  impl <- function(args) {
     if (is_tracing()) return(do.call(f, args))
-    sig <- signature_key(args, static)
-    st <- sig$static
-    entry <- cache[[sig$key]]
-    if (is.null(entry)) {
-      entry <- compile_traced(f, args, st, backend)
-      assign(sig$key, entry, envir = cache)
+    sig <- signature_key(args, static, cache$statics)
+    entry <- rj_cache_get(cache, sig$key)
+    if (is.null(entry) || !rj_exe_alive(entry$exe)) {  # a restored function recompiles (R/serialize.R)
+      entry <- compile_traced(f, args, sig$static, backend)
+      rj_cache_put(cache, sig$key, entry)
     }
     outs <- .Call(C_rjc_run, entry$exe, sig$leaves)
-    tree_unflatten(entry$out_def, outs)
+    tree_unflatten(entry$out_def, rj_outputs(outs, sig$leaves, output))
   }
-  structure(jitted, class = c("rjax_jit", "function"),
-            rjax = list(f = f, cache = cache, static = static, backend = backend))
+  structure(rj_with_formals(f, impl), class = c("rjax_jit", "function"),
+            rjax = list(f = f, cache = cache, static = static, backend = backend, output = output))
+}
+
+rj_match_output <- function(output) {
+  if (!is.character(output) || !length(output) || !all(output %in% c("auto", "r", "rj_array"))) {
+    rj_abort("type", sprintf("'output' must be \"auto\", \"r\" or \"rj_array\", not %s",
+                             paste(deparse(output), collapse = " ")))
+  }
+  output[[1L]]
+}
+
+rj_match_backend <- function(backend) {
+  if (!is.character(backend) || length(backend) != 1L || !backend %in% rj_backends()) {
+    rj_abort("backend", sprintf("'backend' must be one of %s, not %s",
+                                paste0("\"", rj_backends(), "\"", collapse = ", "),
+                                paste(deparse(backend), collapse = " ")))
+  }
+  backend
+}
+
+# R values in, R values out: with output = "auto", the results of a call
+# whose array arguments are all plain R data come back as R vectors,
+# matrices and arrays (one copy out of the native buffer); any rj_array
+# argument keeps them rj_arrays, so that data stays native between calls.
+rj_outputs <- function(outs, leaves, output) {
+  if (output == "rj_array") return(outs)
+  if (output == "auto") for (l in leaves) if (is_rj_array(l)) return(outs)
+  lapply(outs, function(o) if (is_rj_array(o)) .Call(C_rjc_array_values, o) else o)
 }
 
 rj_backends <- function() c("llvm", "interp")
@@ -115,6 +251,7 @@ lower_traced <- function(f, args, static) {
 }
 
 compile_lowered <- function(lowered, backend) {
+  rj_cache_sync()  # options(rjax.cache_dir) to the core (R/cache.R)
   # The C++ core reads the dump switch from the environment (it knows no R).
   if (isTRUE(getOption("rjax.dump")) && !nzchar(Sys.getenv("RJAX_DUMP_IR"))) {
     Sys.setenv(RJAX_DUMP_IR = "1")
@@ -152,7 +289,8 @@ jit_lower <- function(jf, ...) {
   sig <- signature_key(args, a$static)
   st <- sig$static
   lo <- lower_traced(a$f, args, st)
-  structure(c(lo, list(key = sig$key, f = a$f, static = a$static, backend = a$backend)), class = "rjax_lowered")
+  structure(c(lo, list(key = sig$key, f = a$f, static = a$static, backend = a$backend, output = a$output %||% "auto")),
+            class = "rjax_lowered")
 }
 
 #' @rdname jit_lower
@@ -167,7 +305,7 @@ jit_compile <- function(lowered, backend = lowered$backend) {
     if (!identical(sig$key, lowered$key)) {
       rj_abort("signature", "these arguments do not have the signature the program was compiled for; call jit_lower() again with them")
     }
-    tree_unflatten(entry$out_def, .Call(C_rjc_run, entry$exe, sig$leaves))
+    tree_unflatten(entry$out_def, rj_outputs(.Call(C_rjc_run, entry$exe, sig$leaves), sig$leaves, lowered$output))
   }
   structure(run, class = c("rjax_compiled", "function"), rjax = list(backend = backend, graph = entry$graph))
 }
@@ -203,9 +341,9 @@ print.rjax_compiled <- function(x, ...) {
 #' jit_dump(jf)
 #' @export
 jit_dump <- function(jf) {
-  if (!inherits(jf, "rjax_jit")) stop("jit_dump() needs a function returned by jit()", call. = FALSE)
-  cache <- attr(jf, "rjax")$cache
-  out <- vapply(ls(cache), function(k) .Call(C_rjc_exe_describe, cache[[k]]$exe), "")
+  if (!inherits(jf, "rjax_jit")) rj_abort("type", "jit_dump() needs a function returned by jit()")
+  entries <- attr(jf, "rjax")$cache$entries
+  out <- vapply(ls(entries), function(k) .Call(C_rjc_exe_describe, entries[[k]]$exe), "")
   structure(unname(out), class = "rjax_dump")
 }
 
@@ -218,7 +356,7 @@ print.rjax_dump <- function(x, ...) {
 #' @export
 print.rjax_jit <- function(x, ...) {
   a <- attr(x, "rjax")
-  n <- length(ls(a$cache))
+  n <- length(ls(a$cache$entries))
   cli::cat_line(sprintf("<rjax jit function: backend %s, %d compiled signature%s>", a$backend, n, if (n == 1L) "" else "s"))
   invisible(x)
 }

@@ -59,6 +59,7 @@ setMethod("%*%", signature("rj_value", "rj_value"), function(x, y) rj_matmul(x, 
 
 # crossprod (t(x) %*% y) and tcrossprod (x %*% t(y)); vectors are columns.
 rj_cross <- function(x, y, transpose_left) {
+  if (!is_rj_value(x)) x <- rj_float_like(if (is.null(dim(x))) base::matrix(x) else x, list(y))
   if (is.null(y)) {
     x <- float_pair(x, x)[[1L]]
     y <- x
@@ -70,15 +71,15 @@ rj_cross <- function(x, y, transpose_left) {
 }
 
 #' @rdname rj-linalg
-#' @export
-crossprod <- function(x, y = NULL) {
+#' @usage crossprod(x, y = NULL)
+tv_crossprod <- function(x, y = NULL) {
   if (!is_rj_value(x) && !is_rj_value(y)) return(base::crossprod(x, y))
   rj_cross(x, y, TRUE)
 }
 
 #' @rdname rj-linalg
-#' @export
-tcrossprod <- function(x, y = NULL) {
+#' @usage tcrossprod(x, y = NULL)
+tv_tcrossprod <- function(x, y = NULL) {
   if (!is_rj_value(x) && !is_rj_value(y)) return(base::tcrossprod(x, y))
   rj_cross(x, y, FALSE)
 }
@@ -90,6 +91,7 @@ check_square <- function(a, what) {
 }
 
 #' @rdname rj-linalg
+#' @method solve rj_value
 #' @export
 solve.rj_value <- function(a, b, ...) {
   if (length(a@shape) < 2L) a <- rj_reshape(a, c(length(a), 1L))  # as base R's as.matrix(a)
@@ -129,8 +131,8 @@ determinant.rj_value <- function(x, logarithm = TRUE, ...) {
 }
 
 #' @rdname rj-linalg
-#' @export
-norm <- function(x, type = c("O", "I", "F", "M", "2")) {
+#' @usage norm(x, type = c("O", "I", "F", "M", "2"))
+tv_norm <- function(x, type = c("O", "I", "F", "M", "2")) {
   if (!is_rj_value(x)) return(forward_to_base(base::norm, match.call(), parent.frame(), list(x = x)))
   type <- toupper(substr(type[[1L]], 1L, 1L))
   x <- float_of(x)
@@ -144,3 +146,48 @@ norm <- function(x, type = c("O", "I", "F", "M", "2")) {
     rj_abort("type", sprintf("invalid 'type' for norm: %s", type))
   )
 }
+
+# backsolve()/forwardsolve(): the triangular solve primitive on the leading
+# k x k block (only its upper / lower triangle is read, as in R).
+rj_trisolve <- function(r, x, k, upper.tri, transpose) {
+  r <- as_rj(r)
+  if (length(r@shape) != 2L) rj_abort("shape", "'r' must be a matrix")
+  vec <- is.null(dim(x))
+  xx <- as_rj(if (vec && !is_rj_value(x)) base::matrix(x) else x)
+  if (length(xx@shape) < 2L) xx <- rj_reshape(xx, c(length(xx), 1L))
+  k <- as.integer(k)
+  if (k < 1L || k > min(r@shape)) rj_abort("shape", "invalid 'k' argument")
+  if (xx@shape[[1L]] < k) rj_abort("shape", "invalid argument values in 'backsolve'")
+  if (any(r@shape != k)) r <- r[seq_len(k), seq_len(k), drop = FALSE]
+  if (xx@shape[[1L]] != k) xx <- xx[seq_len(k), , drop = FALSE]
+  rx <- float_pair(r, xx)
+  out <- rj_bind("trisolve", rx, list(ints = c(as.integer(upper.tri), as.integer(transpose))))
+  if (vec) rj_reshape(out, if (k == 1L) integer() else k) else out
+}
+
+tv_backsolve <- function(r, x, k = ncol(r), upper.tri = TRUE, transpose = FALSE) {
+  if (!rj_any_value(r, x)) return(base::backsolve(r, x, k, upper.tri, transpose))
+  rj_trisolve(r, x, k, upper.tri, transpose)
+}
+
+tv_forwardsolve <- function(l, x, k = ncol(l), upper.tri = FALSE, transpose = FALSE) {
+  if (!rj_any_value(l, x)) return(base::forwardsolve(l, x, k, upper.tri, transpose))
+  rj_trisolve(l, x, k, upper.tri, transpose)
+}
+
+# kronecker(X, Y): outer(X, Y, FUN) laid out as R does, [i, j] blocks
+# X[i, j] * Y, by one permutation of the outer product's dimensions.
+tv_kronecker <- function(X, Y, FUN = "*", make.dimnames = FALSE, ...) {
+  if (!rj_any_value(X, Y)) return(base::kronecker(X, Y, FUN, make.dimnames, ...))
+  dX <- dim(X) %||% length(X)
+  dY <- dim(Y) %||% length(Y)
+  r <- max(length(dX), length(dY))
+  dX <- c(dX, rep(1L, r - length(dX)))
+  dY <- c(dY, rep(1L, r - length(dY)))
+  op <- outer(X, Y, FUN, ...)
+  op <- rj_reshape(as_rj(op), c(dX, dY))
+  perm <- as.vector(rbind(r + seq_len(r), seq_len(r)))  # (Y1, X1, Y2, X2, ...)
+  rj_reshape(aperm(op, perm), dX * dY)
+}
+
+`tv_%x%` <- function(X, Y) tv_kronecker(X, Y)

@@ -100,7 +100,7 @@ setMethod("Math", "rj_value", function(x) {
     cospi = rj_ew("cos", x * pi),
     sinpi = rj_ew("sin", x * pi),
     tanpi = rj_ew("tan", x * pi),
-    rj_unsupported(g, "Cumulative functions (cumsum, cumprod, cummax, cummin) are not implemented yet; use scan().")
+    rj_unsupported(g, "Cumulative functions (cumsum, cumprod, cummax, cummin) are not implemented yet; use scan_loop().")
   )
 })
 
@@ -143,8 +143,8 @@ where <- function(test, yes, no) {
 }
 
 #' @rdname where
-#' @export
-ifelse <- function(test, yes, no) {
+#' @usage ifelse(test, yes, no)
+tv_ifelse <- function(test, yes, no) {
   if (is_rj_value(test) || is_rj_value(yes) || is_rj_value(no)) where(test, yes, no) else base::ifelse(test, yes, no)
 }
 
@@ -156,16 +156,17 @@ ifelse <- function(test, yes, no) {
 #' @return An `rj_array` (or traced value).
 #' @examples
 #' pmax(rj_array(c(-1, 2, 3)), 0)
-#' @export
-pmax <- function(..., na.rm = FALSE) {
+#' @name pmax
+#' @usage pmax(..., na.rm = FALSE)
+tv_pmax <- function(..., na.rm = FALSE) {
   args <- list(...)
   if (!any(vapply(args, is_rj_value, NA))) return(base::pmax(..., na.rm = na.rm))
   Reduce(function(a, b) rj_ew("max", a, b), args)
 }
 
 #' @rdname pmax
-#' @export
-pmin <- function(..., na.rm = FALSE) {
+#' @usage pmin(..., na.rm = FALSE)
+tv_pmin <- function(..., na.rm = FALSE) {
   args <- list(...)
   if (!any(vapply(args, is_rj_value, NA))) return(base::pmin(..., na.rm = na.rm))
   Reduce(function(a, b) rj_ew("min", a, b), args)

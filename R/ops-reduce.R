@@ -59,7 +59,14 @@ setMethod("Summary", "rj_value", function(x, ..., na.rm = FALSE) {
 
 #' @rdname rj-reduce
 #' @export
-mean.rj_value <- function(x, ...) {
+#' @param trim Fraction (0 to 0.5) of the smallest and largest values
+#'   dropped before the mean is taken, as in [base::mean()].
+mean.rj_value <- function(x, trim = 0, na.rm = FALSE, ...) {
+  if (isTRUE(na.rm)) rj_unsupported("mean(na.rm = TRUE)", "Remove missing values before the traced function, or use sum(where(is.na(x), 0, x)) / sum(!is.na(x)).")
+  if (!identical(trim, 0) && length(x)) {
+    if (!is.numeric(trim) || length(trim) != 1L || is.na(trim)) rj_abort("type", "'trim' must be numeric of length one")
+    if (trim > 0) return(rj_trimmed_mean(float_of(x), trim))
+  }
   s <- rj_reduce("reduce_sum", float_of(x), NULL)
   s / length(x)
 }
@@ -78,22 +85,22 @@ rj_rowcol <- function(x, dims, rows, mean) {
 }
 
 #' @rdname rj-reduce
-#' @export
-colSums <- function(x, na.rm = FALSE, dims = 1L) {
+#' @usage colSums(x, na.rm = FALSE, dims = 1L)
+tv_colSums <- function(x, na.rm = FALSE, dims = 1L) {
   if (is_rj_value(x)) rj_rowcol(x, dims, FALSE, FALSE) else base::colSums(x, na.rm, dims)
 }
 #' @rdname rj-reduce
-#' @export
-rowSums <- function(x, na.rm = FALSE, dims = 1L) {
+#' @usage rowSums(x, na.rm = FALSE, dims = 1L)
+tv_rowSums <- function(x, na.rm = FALSE, dims = 1L) {
   if (is_rj_value(x)) rj_rowcol(x, dims, TRUE, FALSE) else base::rowSums(x, na.rm, dims)
 }
 #' @rdname rj-reduce
-#' @export
-colMeans <- function(x, na.rm = FALSE, dims = 1L) {
+#' @usage colMeans(x, na.rm = FALSE, dims = 1L)
+tv_colMeans <- function(x, na.rm = FALSE, dims = 1L) {
   if (is_rj_value(x)) rj_rowcol(x, dims, FALSE, TRUE) else base::colMeans(x, na.rm, dims)
 }
 #' @rdname rj-reduce
-#' @export
-rowMeans <- function(x, na.rm = FALSE, dims = 1L) {
+#' @usage rowMeans(x, na.rm = FALSE, dims = 1L)
+tv_rowMeans <- function(x, na.rm = FALSE, dims = 1L) {
   if (is_rj_value(x)) rj_rowcol(x, dims, TRUE, TRUE) else base::rowMeans(x, na.rm, dims)
 }

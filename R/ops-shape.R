@@ -91,6 +91,7 @@ aperm.rj_value <- function(a, perm = NULL, ...) {
 #' @export
 setMethod("dim<-", "rj_value", function(x, value) {
   if (is.null(value)) return(rj_reshape(x, length(x)))
+  value <- rj_static_size(value, "value", "dim<-")
   if (prod(value) != length(x)) {
     rj_abort("shape", sprintf("dims [product %d] do not match the length of object [%d]", as.integer(prod(value)), length(x)))
   }
@@ -117,11 +118,31 @@ normalize_index <- function(i, n, what = "subscript") {
     return(setdiff(seq_len(n), -i) - 1L)
   }
   i <- i[i != 0]
-  if (any(i > n)) rj_abort("index", sprintf("%s out of bounds: index %d of extent %d", what, as.integer(max(i)), n))
+  if (any(i > n)) rj_abort("index", sprintf("%s out of bounds: index %s of extent %d", what, format(max(i)), n))
   as.integer(i) - 1L
 }
 
 is_missing_index <- function(i) is.symbol(i) && identical(as.character(i), "")
+
+# x[m] with a numeric matrix m of one column per dimension of x selects
+# elements by (row, column, ...) as in R: here their 0-based positions in
+# the column-major flattening. Rows with a 0 are dropped; negative entries
+# are an error, as in R.
+matrix_index_positions <- function(x, m) {
+  shape <- x@shape
+  if (anyNA(m)) rj_abort("index", "NA in a matrix index")
+  if (any(m < 0)) rj_abort("index", "negative values are not allowed in a matrix subscript")
+  m <- trunc(m[apply(m != 0, 1L, all), , drop = FALSE])
+  for (d in seq_along(shape)) {
+    if (any(m[, d] > shape[[d]])) rj_abort("index", "subscript out of bounds")
+  }
+  stride <- cumprod(c(1, shape[-length(shape)]))
+  as.integer(drop((m - 1) %*% stride))
+}
+
+is_matrix_index <- function(x, i) {
+  !is_rj_value(i) && is.matrix(i) && is.numeric(i) && length(x@shape) >= 2L && ncol(i) == length(x@shape)
+}
 
 index_lists <- function(x, idx, nidx) {
   shape <- x@shape
@@ -156,6 +177,11 @@ setMethod("[", "rj_value", function(x, i, j, ..., drop = TRUE) {
   if (nidx == 0L) return(x)
   idx <- collect_indices(environment(), nidx)
   if (nidx == 1L && is_missing_index(idx[[1L]])) return(x)  # x[] is x
+  if (nidx == 1L && is_matrix_index(x, idx[[1L]])) {
+    pos <- matrix_index_positions(x, idx[[1L]])
+    out <- rj_gather(rj_reshape(x, length(x)), list(pos))
+    return(if (length(pos) == 1L) rj_reshape(out, integer()) else out)
+  }
   lists <- index_lists(x, idx, nidx)
   src <- if (nidx == 1L) rj_reshape(x, length(x)) else x
   out <- rj_gather(src, lists)
@@ -176,7 +202,13 @@ setMethod("[<-", "rj_value", function(x, i, j, ..., value) {
     if (v@dtype %in% c("f32", "f64") && x@dtype %in% c("f32", "f64")) {
       rj_abort("dtype", sprintf("cannot assign %s values into a %s array; convert with as_dtype()", v@dtype, x@dtype))
     }
-    v <- as_dtype(v, x@dtype)
+    # As in R, the container widens to the value's type (x <- 1:3; x[1] <- 0.5
+    # makes x double); a narrower value is converted to the container's.
+    rank <- c(bool = 1L, i32 = 2L, f32 = 3L, f64 = 3L)
+    if (rank[[v@dtype]] > rank[[x@dtype]]) x <- as_dtype(x, v@dtype) else v <- as_dtype(v, x@dtype)
+  }
+  if (nidx == 1L && is_matrix_index(x, idx[[1L]])) {
+    idx <- list(matrix_index_positions(x, idx[[1L]]) + 1L)
   }
   # x[mask] <- value with a bool array mask covering x and one value is an
   # element-wise choice: it needs no known index, so it works on traced masks.
@@ -198,6 +230,35 @@ setMethod("[<-", "rj_value", function(x, i, j, ..., value) {
   rj_bind("scatter", list(x, v), list(lists = lists, ints = 0L))
 })
 
+# x[[i]] (and x[[i, j]]) is one element; every index must pick exactly one.
+check_one_each <- function(x, idx) {
+  for (d in seq_along(idx)) {
+    if (is_missing_index(idx[[d]]) || length(idx[[d]]) != 1L) rj_abort("index", "[[ ]] on an rjax array needs exactly one index per dimension")
+  }
+}
+
+#' @rdname rj-shape
+#' @aliases [[,rj_value-method
+#' @export
+setMethod("[[", "rj_value", function(x, i, j, ...) {
+  nidx <- nargs() - 1L
+  idx <- collect_indices(environment(), nidx)
+  check_one_each(x, idx)
+  if (nidx == 1L && is.numeric(idx[[1L]]) && idx[[1L]] > length(x)) rj_abort("index", "subscript out of bounds")
+  do.call(`[`, c(list(x), idx))
+})
+
+#' @rdname rj-shape
+#' @aliases [[<-,rj_value-method
+#' @export
+setMethod("[[<-", "rj_value", function(x, i, j, ..., value) {
+  nidx <- nargs() - 2L
+  idx <- collect_indices(environment(), nidx)
+  check_one_each(x, idx)
+  if (length(value) != 1L) rj_abort("shape", "more elements supplied than there are to replace")
+  do.call(`[<-`, c(list(x), idx, list(value = value)))
+})
+
 #' @rdname rj-shape
 #' @export
 setMethod("c", "rj_value", function(x, ...) {
@@ -215,6 +276,7 @@ rep_args <- function(times = 1L, length.out = NA, each = 1L) {
 #' @export
 setMethod("rep", "rj_value", function(x, ...) {
   a <- rep_args(...)
+  for (nm in names(a)) a[[nm]] <- rj_static_size(a[[nm]], nm, "rep")
   times <- a$times
   each <- a$each
   n <- length(x)
@@ -233,8 +295,8 @@ setMethod("rep", "rj_value", function(x, ...) {
 
 #' @rdname rj-shape
 #' @param nrow,ncol,byrow,dimnames As in [base::matrix()].
-#' @export
-matrix <- function(data = NA, nrow = 1, ncol = 1, byrow = FALSE, dimnames = NULL) {
+#' @usage matrix(data = NA, nrow = 1, ncol = 1, byrow = FALSE, dimnames = NULL)
+tv_matrix <- function(data = NA, nrow = 1, ncol = 1, byrow = FALSE, dimnames = NULL) {
   if (!is_rj_value(data)) return(forward_to_base(base::matrix, match.call(), parent.frame(), list(data = data)))
   n <- length(data)
   if (missing(nrow) && missing(ncol)) { nrow <- n; ncol <- 1L }
@@ -266,23 +328,23 @@ rj_bind_dims <- function(parts, axis) {
 
 #' @rdname rj-shape
 #' @param deparse.level As in [base::cbind()].
-#' @export
-cbind <- function(..., deparse.level = 1) {
+#' @usage cbind(..., deparse.level = 1)
+tv_cbind <- function(..., deparse.level = 1) {
   if (!any(vapply(list(...), is_rj_value, NA))) return(base::cbind(..., deparse.level = deparse.level))
   rj_bind_dims(list(...), 1L)
 }
 
 #' @rdname rj-shape
-#' @export
-rbind <- function(..., deparse.level = 1) {
+#' @usage rbind(..., deparse.level = 1)
+tv_rbind <- function(..., deparse.level = 1) {
   if (!any(vapply(list(...), is_rj_value, NA))) return(base::rbind(..., deparse.level = deparse.level))
   rj_bind_dims(list(...), 0L)
 }
 
 #' @rdname rj-shape
 #' @param FUN A function or operator name, applied element-wise.
-#' @export
-outer <- function(X, Y, FUN = "*", ...) {
+#' @usage outer(X, Y, FUN = "*", ...)
+tv_outer <- function(X, Y, FUN = "*", ...) {
   if (!is_rj_value(X) && !is_rj_value(Y)) return(base::outer(X, Y, FUN, ...))
   FUN <- match.fun(FUN)
   dX <- if (!is.null(dim(X))) dim(X) else length(X)
@@ -296,13 +358,13 @@ outer <- function(X, Y, FUN = "*", ...) {
 }
 
 #' @rdname rj-shape
-#' @export
-`%o%` <- function(X, Y) outer(X, Y)
+#' @usage X %o% Y
+`tv_%o%` <- function(X, Y) outer(X, Y)
 
 #' @rdname rj-shape
 #' @param names Unused.
-#' @export
-diag <- function(x = 1, nrow, ncol, names = TRUE) {
+#' @usage diag(x = 1, nrow, ncol, names = TRUE)
+tv_diag <- function(x = 1, nrow, ncol, names = TRUE) {
   if (!is_rj_value(x)) return(forward_to_base(base::diag, match.call(), parent.frame(), list(x = x)))
   s <- x@shape
   if (length(s) == 2L) {

@@ -23,8 +23,9 @@ check_flag <- function(x, what) {
 #' @examples
 #' atan2(rj_array(c(1, -1)), 0)
 #' grad(function(y) sum(atan2(y, 2)))(c(1, 3))
-#' @export
-atan2 <- function(y, x) {
+#' @name atan2
+#' @usage atan2(y, x)
+tv_atan2 <- function(y, x) {
   if (!rj_any_value(y, x)) return(base::atan2(y, x))
   check_operand(y, "atan2")
   check_operand(x, "atan2")
@@ -43,8 +44,9 @@ atan2 <- function(y, x) {
 #' @examples
 #' psigamma(rj_array(c(0.5, 2)), 2)
 #' grad(function(x) sum(trigamma(x)))(c(1, 2)) # psigamma(x, 2)
-#' @export
-psigamma <- function(x, deriv = 0L) {
+#' @name psigamma
+#' @usage psigamma(x, deriv = 0L)
+tv_psigamma <- function(x, deriv = 0L) {
   if (!is_rj_value(x)) return(base::psigamma(x, deriv))
   if (is_rj_value(deriv) || !is.numeric(deriv) || length(deriv) != 1L || is.na(deriv)) {
     rj_abort("unsupported", "psigamma(x, deriv): 'deriv' must be one plain R number (it is fixed when the function is traced)")
@@ -72,16 +74,16 @@ psigamma <- function(x, deriv = 0L) {
 NULL
 
 #' @rdname rj-normal
-#' @export
-pnorm <- function(q, mean = 0, sd = 1, lower.tail = TRUE, log.p = FALSE) {
+#' @usage pnorm(q, mean = 0, sd = 1, lower.tail = TRUE, log.p = FALSE)
+tv_pnorm <- function(q, mean = 0, sd = 1, lower.tail = TRUE, log.p = FALSE) {
   if (!rj_any_value(q, mean, sd)) return(stats::pnorm(q, mean, sd, lower.tail, log.p))
   for (a in list(q, mean, sd)) check_operand(a, "pnorm")
   rj_bind("ew:pnorm", list(q, mean, sd), list(ints = c(check_flag(lower.tail, "lower.tail"), check_flag(log.p, "log.p"))))
 }
 
 #' @rdname rj-normal
-#' @export
-qnorm <- function(p, mean = 0, sd = 1, lower.tail = TRUE, log.p = FALSE) {
+#' @usage qnorm(p, mean = 0, sd = 1, lower.tail = TRUE, log.p = FALSE)
+tv_qnorm <- function(p, mean = 0, sd = 1, lower.tail = TRUE, log.p = FALSE) {
   if (!rj_any_value(p, mean, sd)) return(stats::qnorm(p, mean, sd, lower.tail, log.p))
   for (a in list(p, mean, sd)) check_operand(a, "qnorm")
   rj_bind("ew:qnorm", list(p, mean, sd), list(ints = c(check_flag(lower.tail, "lower.tail"), check_flag(log.p, "log.p"))))
@@ -146,11 +148,11 @@ rj_which <- function(prim, x) {
 }
 
 #' @rdname rj-which
-#' @export
-which.max <- function(x) if (is_rj_value(x)) rj_which("argmax", x) else base::which.max(x)
+#' @usage which.max(x)
+tv_which.max <- function(x) if (is_rj_value(x)) rj_which("argmax", x) else base::which.max(x)
 #' @rdname rj-which
-#' @export
-which.min <- function(x) if (is_rj_value(x)) rj_which("argmin", x) else base::which.min(x)
+#' @usage which.min(x)
+tv_which.min <- function(x) if (is_rj_value(x)) rj_which("argmin", x) else base::which.min(x)
 
 #' Logical reductions of rjax arrays
 #'

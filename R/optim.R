@@ -1,7 +1,7 @@
 # Optimisers in the optax style: each is a list with init(params) and
 # update(grads, state, params) returning list(updates, state). They are
 # written with rjax verbs only, so they run eagerly on R data or rj_arrays
-# and trace inside jit() and scan(). Value-dependent branches (RAdam's
+# and trace inside jit() and scan_loop(). Value-dependent branches (RAdam's
 # rectification) use where(), and the step count is an i32 array so that
 # the state keeps one signature from step to step.
 

@@ -1,42 +1,87 @@
-# Methods for pln_fit objects. Sign conventions follow PLNmodels: AIC, BIC
-# and ICL are "larger is better" (loglik minus penalties).
+# Methods for pln_fit objects, following PLNmodels: AIC, BIC and ICL are
+# "larger is better" (log-likelihood minus penalties); vcov() is the
+# inverse of the variational Fisher information of B.
 
-pln_nb_param <- function(object) object$p * object$d + object$p * (object$p + 1) / 2
+pln_nb_param <- function(object) {
+  p <- object$p
+  cov <- switch(object$control$covariance %||% "full", full = p * (p + 1) / 2, diagonal = p, spherical = 1)
+  p * object$d + cov
+}
 
-pln_entropy <- function(object) 0.5 * (object$n * object$p * log(2 * pi * exp(1)) + sum(log(object$S^2)))
+pln_entropy <- function(object) {
+  w <- object$weights %||% rep(1, object$n)
+  0.5 * sum(w * (object$p * log(2 * pi * exp(1)) + rowSums(log(object$S^2))))
+}
 
 #' Methods for PLN fits
 #'
+#' Accessors and criteria for [pln_fit()] results, as PLNmodels offers them.
+#'
+#' `vcov(type = "main")` is the covariance of `vec(B)` from the
+#' *variational Fisher information*, as PLNmodels' default: for species j,
+#' `X' diag(A_j) X` with `A = exp(O + X B + M + S^2 / 2)` the expected
+#' counts under the variational distribution; the matrix is block-diagonal
+#' over species (the information ignores the uncertainty of `Sigma` and of
+#' the variational parameters, so it tends to be optimistic).
+#' `standard_error()` and `confint()` (Wald intervals) are derived from it.
+#' `vcov(type = "covariance")` returns `Sigma`, as in PLNmodels.
+#'
 #' @param object,x A `pln_fit`.
-#' @param type For `coef()`: `"main"` (the regression coefficients `B`, d x
-#'   p) or `"covariance"` (`Sigma`). For `predict()`: `"link"` (latent mean
-#'   `O + X B`) or `"response"` (expected counts `exp(O + X B + diag(Sigma)/2)`).
-#'   For `plot()`: `"elbo"` or `"correlation"`.
+#' @param type For `coef()` and `vcov()`: `"main"` (the regression
+#'   coefficients `B`, d x p) or `"covariance"` (`Sigma`). For `predict()`:
+#'   `"link"` (latent mean `O + X B`, or its conditional mean given
+#'   `responses`) or `"response"` (expected counts). For `plot()`: see
+#'   [plot.pln_fit()].
 #' @param newdata A data frame with the covariates (and `Offset`) of new
 #'   samples, for `predict()`.
+#' @param responses For `predict()`: observed counts of some species in the
+#'   new samples (a matrix with `nrow(newdata)` rows and named columns, a
+#'   subset of the species): the other species are predicted conditionally
+#'   on them (PLNmodels' `predict_cond()`).
+#' @param parm,level For `confint()`: which coefficients (names or indices
+#'   of `vec(B)`, names `"covariate:species"`) and the confidence level.
 #' @param k Unused (PLNmodels' penalties are fixed).
 #' @param ... Unused.
-#' @return `coef()`, `sigma()`, `vcov()`, `fitted()`, `predict()`,
-#'   `latent_means()`: matrices; `logLik()`: a `logLik` object with `df`;
-#'   `AIC()`, `BIC()`, `ICL()`: numbers (larger is better).
+#' @return `coef()`, `sigma()`, `vcov()`, `standard_error()`, `confint()`,
+#'   `fitted()`, `predict()`, `latent_means()`: matrices; `logLik()`: a
+#'   `logLik` object with `df` and `nobs`; `AIC()`, `BIC()`, `ICL()`:
+#'   numbers (larger is better); `nobs()`: the number of samples;
+#'   `formula()`: the model formula.
 #' @examples
-#' sim <- pln_simulate(60, 5, seed = 2)
-#' fit <- pln_fit(sim$Y, O = sim$O, control = pln_control(max_iter = 100))
+#' sim <- pln_simulate(60, 5, d = 2, seed = 2)
+#' dat <- pln_data(sim$Y, data.frame(x = sim$X[, 2]), offset = exp(sim$O))
+#' fit <- pln_fit(Abundance ~ x + offset(log(Offset)), dat)
 #' summary(fit)
 #' coef(fit); sigma(fit)[1:2, 1:2]
-#' logLik(fit); BIC(fit); ICL(fit)
+#' standard_error(fit)
+#' confint(fit)[1:4, ]
+#' logLik(fit); BIC(fit); ICL(fit); nobs(fit); formula(fit)
 #' head(fitted(fit), 2)
+#' nd <- data.frame(x = c(0, 1), Offset = I(matrix(100, 2, 5)))
+#' predict(fit, nd, type = "response")
+#' # conditional on the observed counts of the first two species
+#' obs <- sim$Y[1:2, 1:2, drop = FALSE]
+#' colnames(obs) <- colnames(coef(fit))[1:2]
+#' predict(fit, nd, type = "response", responses = obs)
 #' @name pln-methods
 NULL
+
+pln_covariates_label <- function(x) {
+  cn <- colnames(x$X)
+  if (identical(cn, "(Intercept)")) return("intercept-only model (no covariates)")
+  vars <- if (!is.null(x$terms)) attr(x$terms, "term.labels") else cn
+  sprintf("covariates: %s (%d coefficient%s per species)", paste(vars, collapse = ", "), x$d, if (x$d > 1L) "s" else "")
+}
 
 #' @rdname pln-methods
 #' @export
 print.pln_fit <- function(x, ...) {
-  cli::cat_line(cli::format_inline("Poisson log-normal fit: {x$n} samples, {x$p} species, {x$d} covariate{?s}"))
+  cli::cat_line(cli::format_inline("Poisson log-normal fit: {x$n} samples, {x$p} species, {x$control$covariance} covariance"))
+  cli::cat_line("  ", pln_covariates_label(x))
   cli::cat_line(cli::format_inline(
-    "log-likelihood (ELBO) {format(x$loglik, nsmall = 2)}, {x$n_iter} iterations ",
+    "  log-likelihood (ELBO) {format(x$loglik, nsmall = 2)}, {x$n_iter} iterations ",
     "({if (x$converged) 'converged' else 'not converged'}, {format(round(x$seconds, 2))} s, ",
-    "{x$control$dtype}, backend {x$control$backend})"))
+    "{x$control$algorithm}, {x$control$dtype}, backend {x$control$backend})"))
   invisible(x)
 }
 
@@ -63,20 +108,71 @@ coef.pln_fit <- function(object, type = c("main", "covariance"), ...) {
 }
 
 #' @rdname pln-methods
-#' @importFrom stats sigma AIC BIC logLik coef vcov fitted predict
+#' @importFrom stats sigma AIC BIC logLik coef vcov fitted predict nobs formula confint
 #' @export
 sigma.pln_fit <- function(object, ...) object$Sigma
 
+# Variational Fisher information of B, one d x d block per species, inverted.
+pln_vcov_blocks <- function(object) {
+  A <- fitted(object)
+  w <- object$weights %||% rep(1, object$n)
+  # A coefficient of a group with only zero counts has (almost) no
+  # information: its variance comes out huge (or Inf), not as an error.
+  lapply(seq_len(object$p), function(j) {
+    info <- crossprod(object$X, object$X * (w * A[, j]))
+    tryCatch(solve(info, tol = 0), error = function(e) matrix(Inf, object$d, object$d))
+  })
+}
+
 #' @rdname pln-methods
-#' @details `vcov()` approximates the covariance of `vec(B)` by
-#'   `Sigma %x% solve(crossprod(X))`, the Gaussian linear-model value for
-#'   the latent layer.
 #' @export
-vcov.pln_fit <- function(object, ...) {
-  v <- kronecker(object$Sigma, solve(crossprod(object$X)))
+vcov.pln_fit <- function(object, type = c("main", "covariance"), ...) {
+  type <- match.arg(type)
+  if (type == "covariance") return(object$Sigma)
+  blocks <- pln_vcov_blocks(object)
+  d <- object$d
+  v <- matrix(0, d * object$p, d * object$p)
+  for (j in seq_along(blocks)) {
+    idx <- (j - 1L) * d + seq_len(d)
+    v[idx, idx] <- blocks[[j]]
+  }
   nm <- as.vector(outer(rownames(object$B), colnames(object$B), paste, sep = ":"))
   dimnames(v) <- list(nm, nm)
   v
+}
+
+#' @rdname pln-methods
+#' @export
+standard_error <- function(object, ...) UseMethod("standard_error")
+
+#' @rdname pln-methods
+#' @export
+standard_error.pln_fit <- function(object, ...) {
+  se <- vapply(pln_vcov_blocks(object), function(b) sqrt(diag(b)), numeric(object$d))
+  matrix(se, object$d, object$p, dimnames = dimnames(object$B))
+}
+
+#' @rdname pln-methods
+#' @export
+confint.pln_fit <- function(object, parm, level = 0.95, ...) {
+  est <- as.vector(object$B)
+  se <- as.vector(standard_error(object))
+  nm <- as.vector(outer(rownames(object$B), colnames(object$B), paste, sep = ":"))
+  z <- stats::qnorm(1 - (1 - level) / 2)
+  pct <- paste(format(100 * c((1 - level) / 2, 1 - (1 - level) / 2), trim = TRUE, scientific = FALSE, digits = 3), "%")
+  ci <- matrix(c(est - z * se, est + z * se), ncol = 2L, dimnames = list(nm, pct))
+  if (missing(parm)) ci else ci[parm, , drop = FALSE]
+}
+
+#' @rdname pln-methods
+#' @export
+nobs.pln_fit <- function(object, ...) object$n
+
+#' @rdname pln-methods
+#' @export
+formula.pln_fit <- function(x, ...) {
+  if (!is.null(x$terms)) return(stats::formula(x$terms))
+  stats::as.formula("Y ~ 0 + X + offset(O)", env = baseenv())
 }
 
 #' @rdname pln-methods
@@ -109,38 +205,63 @@ latent_means <- function(object) object$O + object$X %*% object$B + object$M
 #' @export
 fitted.pln_fit <- function(object, ...) exp(latent_means(object) + object$S^2 / 2)
 
-#' @rdname pln-methods
-#' @export
-predict.pln_fit <- function(object, newdata = NULL, type = c("link", "response"), ...) {
-  type <- match.arg(type)
-  if (is.null(newdata)) {
-    X <- object$X; O <- object$O
-  } else {
-    if (is.null(object$terms)) rj_abort("type", "predict(newdata) needs a fit from the formula interface")
-    tt <- stats::delete.response(object$terms)
-    mf <- stats::model.frame(tt, newdata, xlev = object$xlevels)
-    X <- stats::model.matrix(tt, mf)
-    O <- stats::model.offset(mf) %||% 0
-    O <- if (length(O) == 1L || length(O) == nrow(X)) matrix(O, nrow(X), object$p) else as.matrix(O)
+# Design and offsets of new samples.
+pln_new_design <- function(object, newdata) {
+  if (is.null(newdata)) return(list(X = object$X, O = object$O))
+  if (is.null(object$terms)) rj_abort("type", "predict(newdata = ...) needs a fit from the formula interface (pln_fit(formula, data)).")
+  tt <- stats::delete.response(object$terms)
+  mf <- stats::model.frame(tt, newdata, xlev = object$xlevels)
+  X <- stats::model.matrix(tt, mf)
+  list(X = X, O = pln_check_offset(stats::model.offset(mf), nrow(X), object$p))
+}
+
+# Variational posterior of the latent layer of the observed species `o`
+# with B and Sigma fixed (the VE step): per-element Newton steps, base R.
+pln_ve_step <- function(Yo, mu, Oo, Sigma, iters = 300L, tol = 1e-8) {
+  Om <- solve(Sigma)
+  dO <- matrix(diag(Om), nrow(Yo), ncol(Yo), byrow = TRUE)
+  M <- log1p(Yo) - Oo
+  t <- matrix(log(0.1), nrow(Yo), ncol(Yo))
+  for (i in seq_len(iters)) {
+    S2 <- exp(t)
+    A <- exp(Oo + M + S2 / 2)
+    dm <- pmin(pmax((Yo - A - (M - mu) %*% Om) / (A + dO), -1), 1)
+    M <- M + dm
+    A <- A * exp(dm)
+    H <- A + dO
+    dt <- pmin(pmax((0.5 * (1 - S2 * H)) / (-0.5 * S2 * H - A * S2 * S2 / 4), -1), 1)
+    t <- t - dt
+    if (max(abs(dm), abs(dt)) < tol) break
   }
-  link <- O + X %*% object$B
-  if (type == "link") return(link)
-  exp(sweep(link, 2, diag(object$Sigma) / 2, "+"))
+  list(M = M, S2 = exp(t))
 }
 
 #' @rdname pln-methods
 #' @export
-plot.pln_fit <- function(x, type = c("elbo", "correlation"), ...) {
+predict.pln_fit <- function(object, newdata = NULL, type = c("link", "response"), responses = NULL, ...) {
   type <- match.arg(type)
-  if (type == "elbo") {
-    graphics::plot(seq_along(x$elbo), x$elbo, type = "l", xlab = "iteration", ylab = "ELBO",
-                   main = "PLN fit: ELBO trajectory", ...)
-  } else {
-    r <- stats::cov2cor(x$Sigma)
-    p <- ncol(r)
-    graphics::image(seq_len(p), seq_len(p), r[, rev(seq_len(p))], zlim = c(-1, 1), axes = FALSE,
-                    xlab = "", ylab = "", main = "Latent correlations",
-                    col = grDevices::hcl.colors(51, "Blue-Red 3"), ...)
+  nd <- pln_new_design(object, newdata)
+  mu <- nd$X %*% object$B
+  if (is.null(responses)) {
+    link <- nd$O + mu
+    return(if (type == "link") link else exp(sweep(link, 2, diag(object$Sigma) / 2, "+")))
   }
-  invisible(x)
+  Yo <- pln_check_counts(responses, "responses")
+  sp <- colnames(object$B)
+  o <- match(colnames(Yo), sp)
+  if (is.null(colnames(Yo)) || anyNA(o)) rj_abort("pln_data", sprintf("predict(responses = ...): the columns of responses must be named species of the fit (%s, ...).", paste(utils::head(sp, 3L), collapse = ", ")))
+  if (nrow(Yo) != nrow(mu)) rj_abort("pln_data", sprintf("predict(responses = ...): responses has %d rows but newdata has %d.", nrow(Yo), nrow(mu)))
+  m <- setdiff(seq_along(sp), o)
+  if (!length(m)) rj_abort("pln_data", "predict(responses = ...): every species is observed; nothing to predict.")
+  Soo <- object$Sigma[o, o, drop = FALSE]
+  Smo <- object$Sigma[m, o, drop = FALSE]
+  ve <- pln_ve_step(Yo, mu[, o, drop = FALSE], nd$O[, o, drop = FALSE], Soo)
+  K <- Smo %*% solve(Soo)  # regression of the missing latent coordinates on the observed
+  cond_mean <- mu[, m, drop = FALSE] + (ve$M - mu[, o, drop = FALSE]) %*% t(K)
+  link <- nd$O[, m, drop = FALSE] + cond_mean
+  colnames(link) <- sp[m]
+  if (type == "link") return(link)
+  base_var <- diag(object$Sigma[m, m, drop = FALSE] - K %*% t(Smo))
+  extra <- ve$S2 %*% t(K * K)  # variance carried over from the observed coordinates
+  exp(link + sweep(extra, 2, base_var, "+") / 2)
 }

@@ -1,38 +1,7 @@
-# Poisson log-normal model fitted by variational inference (ALGORITHMS.md).
-# Variational parameters M (residual means) and S are optimised by a
-# first-order optimiser (RAdam by default); B and Sigma are profiled in
-# closed form after every step. The iterations run as compiled chunks.
-
-#' Build a PLN data set
-#'
-#' Puts counts, covariates and offsets into one data frame, as PLNmodels'
-#' `prepare_data()` does: the counts are the matrix column `Abundance`, the
-#' offsets the matrix column `Offset`, the covariates ordinary columns.
-#' @param counts An n x p matrix of counts.
-#' @param covariates A data frame with n rows (or `NULL`).
-#' @param offsets An n x p matrix (or a length-n vector) of *raw* offsets
-#'   such as sequencing depths, used as `offset(log(Offset))`; `NULL` for
-#'   none.
-#' @return A data frame with columns `Abundance`, `Offset` and the covariates.
-#' @examples
-#' sim <- pln_simulate(30, 5)
-#' d <- pln_data(sim$Y, offsets = exp(sim$O))
-#' str(d, max.level = 1)
-#' @export
-pln_data <- function(counts, covariates = NULL, offsets = NULL) {
-  Y <- as.matrix(counts)
-  if (!is.numeric(Y)) rj_abort("type", "counts must be numeric")
-  n <- nrow(Y)
-  if (is.null(offsets)) offsets <- matrix(1, n, ncol(Y))
-  offsets <- as.matrix(offsets)
-  if (ncol(offsets) == 1L) offsets <- offsets[, rep(1L, ncol(Y)), drop = FALSE]
-  if (!identical(dim(offsets), dim(Y))) rj_abort("shape", "offsets must have the dimensions of counts")
-  out <- if (is.null(covariates)) data.frame(row.names = seq_len(n)) else as.data.frame(covariates)
-  if (nrow(out) != n) rj_abort("shape", "covariates must have one row per sample (row of counts)")
-  out$Abundance <- Y
-  out$Offset <- offsets
-  out
-}
+# Poisson log-normal model fitted by variational inference (ALGORITHMS.md):
+# pln_fit() (formula interface, validation, the fit object) and its
+# first-order algorithm (algorithm = "radam": RAdam on M and S, B and Sigma
+# profiled after every step). The default algorithm is in R/pln-vem.R.
 
 #' Simulate PLN data
 #'
@@ -56,34 +25,6 @@ pln_simulate <- function(n, p, d = 1, rho = 0.5, sigma = 0.7, depth = 1, seed = 
   Z <- X %*% B + matrix(stats::rnorm(n * p), n) %*% chol(Sigma)
   Y <- matrix(stats::rpois(n * p, exp(O + Z)), n, p)
   list(Y = Y, X = X, O = O, B = B, Sigma = Sigma)
-}
-
-#' Control of a PLN fit
-#'
-#' @param max_iter Maximum number of optimisation steps.
-#' @param tol Stop when the relative change of the ELBO over one chunk of
-#'   iterations, divided by the chunk length, is below `tol`.
-#' @param lr Learning rate of the optimiser.
-#' @param optimizer `"radam"` or `"adam"`, or an `rjax_optimizer` object.
-#' @param clip Largest absolute update per element (`NULL`: no clipping).
-#' @param dtype `"f64"` or `"f32"`.
-#' @param backend Backend for the compiled iterations.
-#' @param chunk Iterations per compiled chunk (convergence is checked
-#'   between chunks).
-#' @param trace Keep the ELBO of every iteration.
-#' @param progress Show a progress bar.
-#' @return A list of class `pln_control`.
-#' @examples
-#' pln_control(max_iter = 200, lr = 0.05)
-#' @export
-pln_control <- function(max_iter = 1000L, tol = 1e-9, lr = 0.1, optimizer = "radam", clip = NULL,
-                        dtype = c("f64", "f32"), backend = getOption("rjax.backend", "interp"),
-                        chunk = 50L, trace = TRUE, progress = interactive()) {
-  dtype <- match.arg(dtype)
-  if (!inherits(optimizer, "rjax_optimizer")) optimizer <- match.arg(optimizer, c("radam", "adam"))
-  structure(list(max_iter = as.integer(max_iter), tol = tol, lr = lr, optimizer = optimizer, clip = clip,
-                 dtype = dtype, backend = backend, chunk = as.integer(chunk), trace = trace,
-                 progress = progress), class = "pln_control")
 }
 
 pln_optimizer <- function(ctrl) {
@@ -152,7 +93,7 @@ pln_step_fn <- function(opt) {
 # loop runs natively; returns list(state, elbo = the k ELBO values).
 pln_chunk_fn <- function(step, backend) {
   jit(function(st, data, k) {
-    r <- scan(function(carry, x) {
+    r <- scan_loop(function(carry, x) {
       s <- step(carry, data)
       list(s$state, s$elbo)
     }, st, length = k)
@@ -163,11 +104,18 @@ pln_chunk_fn <- function(step, backend) {
 #' Fit a Poisson log-normal model
 #'
 #' Fits the PLN model `Y_ij ~ Poisson(exp(O_ij + Z_ij))`, `Z_i ~ N(X_i B,
-#' Sigma)` by variational inference: the variational means and variances
-#' are optimised with RAdam (compiled with rjax), while `B` and `Sigma` are
-#' updated in closed form after every step. Stops when the ELBO's relative
-#' change per iteration falls below `control$tol`, or after
-#' `control$max_iter` iterations.
+#' Sigma)` by variational inference, as PLNmodels' `PLN()`: the ELBO of
+#' ALGORITHMS.md is maximised over the variational means and variances,
+#' with `B` and `Sigma` in closed form. By default (`algorithm = "vem"`) a
+#' variational EM with one Newton step per variational parameter,
+#' accelerated by SQUAREM, compiled with rjax; it stops when the relative
+#' change of the ELBO falls below `control$ftol_rel` and warns (class
+#' `rjax_pln_not_converged_warning`) when `control$max_iter` comes first.
+#' `algorithm = "radam"` runs the JAX tutorial's first-order optimiser.
+#'
+#' The data are validated once, up front: counts must be non-negative
+#' whole numbers without NA (at least two species, none all zero),
+#' covariates without NA, offsets finite and of the counts' shape.
 #'
 #' The log-likelihood reported is the ELBO with `log(y!)` computed by
 #' Ramanujan's formula, as PLNmodels does, so values are comparable.
@@ -175,41 +123,92 @@ pln_chunk_fn <- function(step, backend) {
 #' @param formula A formula such as `Abundance ~ 1 + offset(log(Offset))`
 #'   with `data` from [pln_data()], or a count matrix `Y`.
 #' @param data A data frame (formula interface).
+#' @param subset Optional: which samples (rows of `data`) to use, as in
+#'   [lm()].
+#' @param weights Optional positive observation weights, one per sample
+#'   (each sample's ELBO term is multiplied by its weight).
+#' @param control [pln_control()] or a named list of its options.
 #' @param X,O With a count matrix: the design matrix (default: intercept)
 #'   and the offsets on the log scale (default: 0).
-#' @param control See [pln_control()].
 #' @return An object of class `pln_fit`.
 #' @examples
 #' sim <- pln_simulate(60, 6, seed = 1)
-#' fit <- pln_fit(sim$Y, O = sim$O, control = pln_control(max_iter = 100))
+#' fit <- pln_fit(sim$Y, O = sim$O)
 #' fit
 #' coef(fit)
+#' dat <- pln_data(sim$Y, data.frame(g = gl(2, 30)), offset = exp(sim$O))
+#' fit2 <- pln_fit(Abundance ~ g + offset(log(Offset)), dat, control = list(covariance = "diagonal"))
+#' BIC(fit2)
 #' @export
-pln_fit <- function(formula, data = NULL, X = NULL, O = NULL, control = pln_control()) {
+pln_fit <- function(formula, data = NULL, subset = NULL, weights = NULL, control = pln_control(), X = NULL, O = NULL) {
   cl <- match.call()
-  tt <- NULL
-  if (inherits(formula, "formula")) {
-    mf <- stats::model.frame(formula, data)
-    tt <- attr(mf, "terms")
-    Y <- as.matrix(stats::model.response(mf))
-    X <- stats::model.matrix(tt, mf)
-    O <- stats::model.offset(mf)
+  control <- as_pln_control(control)
+  md <- pln_model_data(cl, formula, data, X, O, parent.frame())
+  control <- pln_ftol(control, nrow(md$Y), ncol(md$Y))
+  core <- if (control$algorithm == "vem") {
+    pln_vem_fit(md$Y, md$X, md$O, md$w, control)
   } else {
-    Y <- as.matrix(formula)
+    pln_radam_fit(md$Y, md$X, md$O, md$w, control)
   }
-  if (!is.numeric(Y) || anyNA(Y) || any(Y < 0)) rj_abort("type", "counts must be non-negative numbers without NA")
-  n <- nrow(Y); p <- ncol(Y)
-  if (is.null(X)) X <- matrix(1, n, 1, dimnames = list(NULL, "(Intercept)"))
-  X <- as.matrix(X)
-  if (is.null(O)) O <- 0
-  O <- if (length(O) == 1L || length(O) == n) matrix(O, n, p) else as.matrix(O)
-  if (nrow(X) != n || !identical(dim(O), dim(Y))) rj_abort("shape", "Y, X and O must have the same number of rows (and O the dims of Y)")
-  fit_core <- pln_optimize(Y, X, O, control)
-  pln_new_fit(fit_core, Y, X, O, control, cl, tt, data)
+  pln_new_fit(core, md, control, cl)
 }
 
-pln_optimize <- function(Y, X, O, control) {
-  t0 <- proc.time()[["elapsed"]]
+# The response, design, offsets and weights of a call, validated.
+# `cl` is the caller's call: subset and weights are evaluated as in lm().
+pln_model_data <- function(cl, formula, data, X, O, env) {
+  terms <- NULL
+  xlevels <- NULL
+  w <- NULL
+  if (inherits(formula, "formula")) {
+    if (is.null(data)) data <- environment(formula)
+    mfc <- cl[c(1L, match(c("formula", "data", "subset", "weights"), names(cl), 0L))]
+    mfc[[1L]] <- quote(stats::model.frame)
+    mfc$na.action <- quote(stats::na.pass)
+    mfc$drop.unused.levels <- TRUE
+    mf <- eval(mfc, env)
+    terms <- attr(mf, "terms")
+    Y <- stats::model.response(mf)
+    if (is.null(Y)) pln_data_error("the formula has no response: write Abundance ~ ... with the counts matrix on the left.")
+    Y <- pln_check_counts(Y, "the response (counts)")
+    nas <- vapply(mf[-1L], function(v) anyNA(v), TRUE)
+    if (any(nas)) {
+      pln_data_error("the covariate%s %s contain%s NA: use subset = complete.cases(...) or impute them.",
+                     if (sum(nas) > 1L) "s" else "", paste0("`", names(mf)[-1L][nas], "`", collapse = ", "), if (sum(nas) > 1L) "" else "s")
+    }
+    X <- stats::model.matrix(terms, mf)
+    O <- stats::model.offset(mf)
+    w <- stats::model.weights(mf)
+    xlevels <- stats::.getXlevels(terms, mf)
+  } else {
+    Y <- pln_check_counts(formula, "the counts")
+    if (is.null(X)) X <- matrix(1, nrow(Y), 1L, dimnames = list(NULL, "(Intercept)"))
+    X <- as.matrix(X)
+    w <- eval(cl$weights, env)
+    rows <- eval(cl$subset, env)
+    if (!is.null(rows)) {
+      keep <- seq_len(nrow(Y))[rows]
+      if (anyNA(keep)) pln_data_error("subset selects rows that do not exist (the counts have %d rows).", nrow(Y))
+      n0 <- nrow(Y)
+      Y <- Y[keep, , drop = FALSE]
+      if (nrow(X) == n0) X <- X[keep, , drop = FALSE]
+      if (!is.null(O) && NROW(O) == n0 && length(O) > 1L) O <- if (is.null(dim(O))) O[keep] else O[keep, , drop = FALSE]
+      if (!is.null(w) && length(w) == n0) w <- w[keep]
+    }
+  }
+  n <- nrow(Y)
+  p <- ncol(Y)
+  pln_check_species(Y)
+  X <- pln_check_design(X, n)
+  if (is.null(colnames(X))) colnames(X) <- paste0("X", seq_len(ncol(X)))
+  O <- pln_check_offset(O, n, p)
+  w <- pln_check_weights(w, n)
+  list(Y = Y, X = X, O = O, w = w, terms = terms, xlevels = xlevels)
+}
+
+# The first-order fit (the JAX tutorial's optimiser, with a learning rate).
+pln_radam_fit <- function(Y, X, O, w, control) {
+  if (any(w != 1)) rj_abort("pln_control", "algorithm = \"radam\" does not take weights: use algorithm = \"vem\".")
+  if (control$covariance != "full") rj_abort("pln_control", "algorithm = \"radam\" fits covariance = \"full\" only: use algorithm = \"vem\".")
   dt <- control$dtype
   arr <- function(x) rj_array(x, dtype = dt)
   # Start from the log counts: B by least squares, M the residual.
@@ -223,42 +222,31 @@ pln_optimize <- function(Y, X, O, control) {
   opt <- pln_optimizer(control)
   st <- list(M = arr(M0), S = arr(S0), B = arr(B0), Sigma = arr(Sigma0))
   st$opt <- opt$init(list(M = st$M, S = st$S))
-  chunk_fn <- pln_chunk_fn(pln_step_fn(opt), control$backend)
-  elbo <- numeric()
-  const <- -sum(log_factorial(Y))
-  converged <- FALSE
-  it <- 0L
-  if (control$progress) {
-    pb <- cli::cli_progress_bar("Fitting PLN", total = control$max_iter, clear = FALSE)
-  }
-  while (it < control$max_iter) {
-    k <- min(control$chunk, control$max_iter - it)
-    r <- chunk_fn(st, data, k)
-    st <- r$state
-    prev <- if (length(elbo)) elbo[[length(elbo)]] else NA
-    elbo <- c(elbo, as.vector(r$elbo))
-    it <- it + k
-    if (control$progress) cli::cli_progress_update(set = it, id = pb)
-    last <- elbo[[length(elbo)]]
-    if (!is.finite(last)) rj_abort("numerical", sprintf("the ELBO became %s at iteration %d: lower control$lr", last, it))
-    if (!is.na(prev) && abs(last - prev) / abs(last) / k < control$tol) {
-      converged <- TRUE
-      break
+  prog <- pln_chunk_fn(pln_step_fn(opt), control$backend)
+  chunk <- function(carry, dat, k) {
+    r <- tryCatch(prog(carry, dat, k), rjax_not_pd_error = function(e) NULL, rjax_singular_error = function(e) NULL)
+    if (is.null(r)) {
+      rj_abort("numerical", "pln_fit(): the covariance became singular (the optimisation diverged, the ELBO is not finite): lower control$lr.")
     }
+    list(carry = r$state, elbo = r$elbo)
   }
-  if (control$progress) cli::cli_progress_done(id = pb)
+  run <- pln_run(chunk, st, data, control, -sum(log_factorial(Y)))
+  st <- run$carry
   list(M = as.matrix(st$M), S = abs(as.matrix(st$S)), B = as.matrix(st$B), Sigma = as.matrix(st$Sigma),
-       elbo = elbo + const, n_iter = it, converged = converged, seconds = proc.time()[["elapsed"]] - t0)
+       elbo = run$elbo, loglik = run$elbo[[length(run$elbo)]], n_iter = run$n_iter, converged = run$converged,
+       seconds = run$seconds)
 }
 
-pln_new_fit <- function(core, Y, X, O, control, call, terms, data) {
-  p <- ncol(Y)
-  sp <- colnames(Y) %||% paste0("Y", seq_len(p))
-  dimnames(core$B) <- list(colnames(X) %||% paste0("X", seq_len(ncol(X))), sp)
+pln_new_fit <- function(core, md, control, call) {
+  p <- ncol(md$Y)
+  sp <- colnames(md$Y) %||% paste0("Y", seq_len(p))
+  dimnames(core$B) <- list(colnames(md$X), sp)
   dimnames(core$Sigma) <- list(sp, sp)
+  dimnames(core$M) <- dimnames(core$S) <- list(rownames(md$Y), sp)
+  if (!control$trace) core$elbo <- utils::tail(core$elbo, 1L)
   structure(c(core, list(
-    Omega = solve(core$Sigma), loglik = core$elbo[[length(core$elbo)]], Y = Y, X = X, O = O,
-    n = nrow(Y), p = p, d = ncol(X), control = control, call = call, terms = terms,
-    xlevels = if (!is.null(terms) && !is.null(data)) stats::.getXlevels(terms, stats::model.frame(terms, data)) else NULL
+    Omega = solve(core$Sigma), Y = md$Y, X = md$X, O = md$O, weights = md$w,
+    n = nrow(md$Y), p = p, d = ncol(md$X), control = control, call = call, terms = md$terms,
+    xlevels = md$xlevels
   )), class = "pln_fit")
 }

@@ -21,7 +21,7 @@
 #' `options(rjax.threads)` inside the child to use more. The parent's pool
 #' keeps working.
 #'
-#' **Interrupts.** Compiled loops ([scan()], [fori_loop()], [while_loop()])
+#' **Interrupts.** Compiled loops ([scan_loop()], [fori_loop()], [while_loop()])
 #' and long kernels check for a user interrupt (Ctrl-C, `SIGINT`) a few
 #' dozen times per second: the computation stops, its memory is freed, and
 #' R's interrupt condition is raised (catch it with

@@ -32,7 +32,10 @@ open_trace <- function() {
   g
 }
 
+# Closing marks the graph finished (also when the trace failed), so that a
+# tracer that escaped it (g <<- x, then an error) is an error when used.
 close_trace <- function() {
+  if (length(.rj_state$graphs)) .Call(C_rjc_graph_close, .rj_state$graphs[[1L]])
   .rj_state$depth <- .rj_state$depth - 1L
   .rj_state$graphs <- .rj_state$graphs[-1L]
 }
@@ -65,14 +68,13 @@ trace_graph <- function(f, args, static = character()) {
   list(graph = g, out_def = out$def, in_leaves = leaves, n_out = length(out$leaves))
 }
 
-# Calls f on traced arguments. R's base functions that do not dispatch on S4
-# objects (crossprod, colSums, diag, ifelse, ...) are shadowed by rjax's
-# versions in an environment placed between f and its enclosure, so that
-# traced code works with rjax only loaded (rjax::jit(f)) as well as attached.
+# Calls f on traced arguments, with the traced verbs attached after the
+# global environment (R/overrides.R), so that f and the helpers it calls
+# reach rjax's verbs whether rjax is attached or only loaded.
 # R `if`/`while` on a traced value become a concretization error.
 call_traced <- function(f, args) {
-  withCallingHandlers(
-    do.call(overlay_fn(f), args),
+  with_traced_verbs(withCallingHandlers(
+    do.call(rj_enclose_verbs(f), args),
     error = function(e) {
       if (inherits(e, "rjax_error")) return()
       cl <- conditionCall(e)
@@ -80,9 +82,15 @@ call_traced <- function(f, args) {
       if (is.symbol(head) && as.character(head) %in% c("if", "while", "&&", "||")) {
         concretization_from_call(cl, sys.frames(), sys.calls())
       }
-      if (looks_like_s4_failure(conditionMessage(e))) unsupported_from_call(cl, conditionMessage(e))
+      msg <- conditionMessage(e)
+      if (grepl("^argument \"(.*)\" is missing, with no default$", msg)) {
+        arg <- sub("^argument \"(.*)\" is missing, with no default$", "\\1", msg)
+        rj_abort("type", sprintf(paste0("argument `%s` is missing, with no default, while rjax traces the function.\n",
+                                        "i Call the jitted (or transformed) function with every argument it uses."), arg))
+      }
+      if (looks_like_s4_failure(msg)) unsupported_from_call(cl, msg, sys.frames(), sys.calls())
     }
-  )
+  ))
 }
 
 # Messages base R gives when a function that does not know rjax meets a
@@ -90,12 +98,25 @@ call_traced <- function(f, args) {
 looks_like_s4_failure <- function(msg) {
   pats <- c("type 'S4'", "type \\(S4\\)", "'S4'", "S4 object", "non-numeric argument",
             "not interpretable as", "must be atomic", "no applicable method",
-            "cannot xtfrm", "not a vector", "invalid 'x' type")
+            "cannot xtfrm", "not a vector", "invalid 'x' type", "cannot coerce class")
   any(vapply(pats, grepl, NA, x = msg))
 }
 
-unsupported_from_call <- function(cl, msg) {
+unsupported_from_call <- function(cl, msg, frames = list(), calls = list()) {
   fn <- if (is.call(cl) && is.symbol(cl[[1L]])) as.character(cl[[1L]]) else "an R function"
+  ops <- error_operands(cl, frames, calls)
+  if (length(ops) && !any(vapply(ops, is_rj_value, NA))) {
+    # Not a traced value: say what the value is (a character or factor
+    # argument is passed to the function as a static R value).
+    bad <- Filter(function(v) is.character(v) || is.factor(v) || is.complex(v), ops)
+    if (!length(bad)) return(invisible())
+    kind <- if (is.factor(bad[[1L]])) "a factor" else if (is.complex(bad[[1L]])) "complex data" else "a character string"
+    nm <- names(bad)[[1L]]
+    rj_abort("type", paste0(
+      "`", fn, "()` got ", kind, if (nzchar(nm)) paste0(" (`", nm, "`)"), " while rjax traced the function (R said: ", msg, ").\n",
+      "i jit() and grad() trace numeric, integer and logical data (and lists of them); other arguments are passed as ",
+      "static R values. Convert it first (as.numeric(), or as.integer() for a factor's codes)."))
+  }
   rj_abort("unsupported", paste0(
     "`", fn, "()` does not work on traced rjax values (R said: ", msg, ").\n",
     "i rjax traces R's arithmetic, Math and Summary groups, %*%, crossprod, solve, chol, ",
@@ -104,14 +125,35 @@ unsupported_from_call <- function(cl, msg) {
   ))
 }
 
+# A function that runs f with the traced verbs attached (for bodies of
+# control flow and transforms, which may run outside jit()).
 overlay_fn <- function(f) {
-  if (is.function(f) && !is.primitive(f)) {
-    env <- environment(f)
-    if (!isNamespace(env) && !identical(env, baseenv()) && !identical(env, emptyenv())) {
-      environment(f) <- list2env(rj_override_list(), parent = env)
+  f <- rj_enclose_verbs(f)
+  function(...) with_traced_verbs(f(...))
+}
+
+# The values of the arguments of the call that raised an error, evaluated in
+# its frame, when they are all symbols or constants (calls are not evaluated
+# again: then nothing is returned).
+error_operands <- function(cl, frames, calls) {
+  if (!is.call(cl) || !length(frames)) return(list())
+  where <- which(vapply(calls, function(x) identical(x[[1L]], quote(.handleSimpleError)), NA))
+  if (!length(where) || where[[1L]] < 2L) return(list())
+  env <- frames[[where[[1L]] - 1L]]
+  args <- as.list(cl)[-1L]
+  out <- list()
+  for (a in args) {
+    if (is.symbol(a) && nzchar(as.character(a))) {
+      v <- tryCatch(get(as.character(a), envir = env), error = function(e) NULL)
+      out[[as.character(a)]] <- v
+    } else if (!is.call(a) && !is.symbol(a)) {
+      out[[length(out) + 1L]] <- a
+    } else {
+      return(list())
     }
   }
-  f
+  if (is.null(names(out))) names(out) <- rep("", length(out))
+  out
 }
 
 # Finds which traced value an `if`/`while` condition depended on by

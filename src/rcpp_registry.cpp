@@ -130,7 +130,7 @@ SEXP rjc_registry() {
     SET_STRING_ELT(VECTOR_ELT(out, 1), i, str_or_na(p.r_name));
     const bool flags[] = {p.elementwise, p.reduces, p.eval != nullptr || p.scalar != nullptr, p.scalar != nullptr,
                           p.monoid != nullptr, p.partials != nullptr, p.vjp != nullptr || p.vjp_tuple != nullptr,
-                          p.jvp != nullptr, p.batch != nullptr};
+                          p.jvp != nullptr || p.jvp_tuple != nullptr, p.batch != nullptr || p.batch_tuple != nullptr};
     for (int c = 0; c < 9; ++c) LOGICAL(VECTOR_ELT(out, 2 + c))[i] = flags[c];
     SET_STRING_ELT(VECTOR_ELT(out, 11), i, str_or_na(p.nondiff));
     SET_STRING_ELT(VECTOR_ELT(out, 12), i, str_or_na(p.no_eval));

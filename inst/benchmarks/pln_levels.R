@@ -112,7 +112,7 @@ tut_level2 <- function(Y, O, iters, dtype = "f32", slip = FALSE, backend = getOp
       np <- rjax::apply_updates(list(B = carry$B, M = carry$M, S = carry$S), u$updates)
       list(list(B = np$B, M = np$M, S = np$S, st = u$state), r$value)
     }
-    rjax::scan(body, list(B = B, M = M, S = S, st = st), length = iters)
+    rjax::scan_loop(body, list(B = B, M = M, S = S, st = st), length = iters)
   }, backend = backend)
   st <- opt$init(list(B = p0$B, M = p0$M, S = p0$S))
   lowered <- rjax::jit_lower(fit, p0$B, p0$M, p0$S, st, data$Y, data$O, data$X, data$stir)
@@ -126,7 +126,7 @@ tut_level3 <- function(Y, O, iters, dtype = "f32", slip = FALSE, backend = getOp
   data <- tut_data(Y, O, dtype); params <- tut_init(Y, dtype); opt <- tut_opt()
   step <- tut_step_fn(slip, tut_vg(slip), opt)
   fit <- rjax::jit(function(params, st, data) {
-    rjax::scan(function(carry, x) {
+    rjax::scan_loop(function(carry, x) {
       r <- step(carry$params, carry$st, data)
       list(list(params = r$params, st = r$opt_state), r$loss)
     }, list(params = params, st = st), length = iters)

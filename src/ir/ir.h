@@ -215,6 +215,18 @@ using BatchFn = int (*)(Builder& b, const Node& n, const std::vector<Type>& in_t
                         const std::vector<int>& new_inputs, const std::vector<int>& in_batch_axis,
                         int* out_batch_axis);
 
+// Forward rule of a tuple node (control flow). n's inputs are ids of b.g and
+// in_tangents holds one tangent per input (-1: zero). The rule emits the node
+// together with its tangents and returns the ids of the primal outputs;
+// *out_tangents gets one tangent per output (-1: zero).
+using JvpTupleFn = std::vector<int> (*)(Builder& b, const Node& n, const std::vector<int>& in_tangents,
+                                        std::vector<int>* out_tangents);
+// Batching rule of a tuple node: arguments as BatchFn; returns the ids of the
+// outputs and sets *out_batch_axis to one axis per output (-1: unbatched).
+using BatchTupleFn = std::vector<int> (*)(Builder& b, const Node& n, const std::vector<Type>& in_types,
+                                          const std::vector<int>& new_inputs, const std::vector<int>& in_batch_axis,
+                                          std::vector<int>* out_batch_axis);
+
 // Backends that run a primitive natively (PrimDef::backends).
 enum : uint32_t { kBackendInterp = 1u << 0, kBackendLlvm = 1u << 1 };
 
@@ -241,6 +253,8 @@ struct PrimDef {
   VjpTupleFn vjp_tuple = nullptr;  // tuple nodes (control flow)
   JvpFn jvp = nullptr;             // forward rule (derived for element-wise prims; wave 2 writes the rest)
   BatchFn batch = nullptr;         // batching rule (element-wise prims have the generic one)
+  JvpTupleFn jvp_tuple = nullptr;  // tuple nodes (control flow): forward rule
+  BatchTupleFn batch_tuple = nullptr;  // tuple nodes: batching rule
   const char* nondiff = nullptr;   // non-differentiable: the reason (inputs get zero cotangents)
   const char* no_eval = nullptr;   // no kernel: the reason (inlined calls, control flow run by executors)
   const char* structural = nullptr;  // graph structure (param, const, tuple_get), handled by every

@@ -15,7 +15,7 @@
 //
 // The sub-graphs must not capture values of enclosing traces (R checks it
 // when the node is made): their inputs are exactly the node's inputs.
-#include "../transforms/passes.h"
+#include "../ir/replay.h"
 #include "prim_util.h"
 
 namespace rj {
@@ -41,21 +41,82 @@ std::vector<int> vjp_custom(Builder& b, const Node& n, int, int ct) {
   return out;
 }
 
+// Forward mode differentiates f itself: the custom rule defines reverse mode only.
+int jvp_custom(Builder& b, const Node& n, int, const std::vector<int>& t) {
+  std::vector<int> o, to;
+  jvp_replay(b, *n.sub.at(0), n.in, t, &o, &to);
+  return to.at(0);
+}
+
+// vmap batches f itself (the custom rule then applies to unbatched calls only).
+int batch_custom(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+                 const std::vector<int>& ax, int* oax) {
+  std::vector<int> o, oa;
+  batch_replay(b, *n.sub.at(0), v, ax, &o, &oa);
+  *oax = oa.at(0);
+  return o.at(0);
+}
+
 std::string print_custom(const Attrs&) { return ""; }
 
-PrimRegistration reg([] {
-  PrimDef d;
-  d.name = "custom_vjp_call";
-  d.r_name = "custom_vjp";
-  d.arity = -1;
-  d.infer = infer_custom;
-  d.eval = nullptr;       // never run: optimize() inlines f first
+// A call with a custom rule: never run (optimize() inlines f first).
+PrimDef custom_prim(const char* name, const char* r_name, VjpFn vjp, JvpFn jvp) {
+  PrimDef d = make_prim(name, -1, infer_custom, nullptr, vjp, print_custom);
+  d.r_name = r_name;
   d.no_eval = "inlined by optimize() before any backend runs the program";
-  d.vjp = vjp_custom;
+  d.jvp = jvp;
+  d.batch = batch_custom;
   d.foldable = false;
-  d.print_attrs = print_custom;
   return d;
-}());
+}
+
+PrimRegistration reg(custom_prim("custom_vjp_call", "custom_vjp", vjp_custom, jvp_custom));
+
+// ---- custom_jvp_call: a call of a function with a user-defined forward rule
+// (R's custom_jvp(f, jvp)). Sub-graphs:
+//   sub[0] f:    args -> value
+//   sub[1] rule: [args..., one tangent per arg...] -> [value, tangent]
+// Forward mode runs the rule; reverse mode transposes it (the tangent it
+// returns is linear in the input tangents, so its VJP with respect to them,
+// at zero tangents, is the pullback), as JAX derives reverse mode from a
+// custom JVP. vmap batches f.
+
+std::vector<int> rule_inputs(Builder& b, const Node& n, const std::vector<int>& t) {
+  std::vector<int> in = n.in;
+  const Graph& rule = *n.sub.at(1);
+  for (size_t k = 0; k < n.in.size(); ++k) {
+    int v = k < t.size() ? t[k] : -1;
+    in.push_back(v >= 0 ? v : b.full(0, rule.type(rule.params.at(n.in.size() + k))));
+  }
+  return in;
+}
+
+int jvp_custom_rule(Builder& b, const Node& n, int, const std::vector<int>& t) {
+  const Graph& rule = *n.sub.at(1);
+  auto m = replay(b, rule, rule_inputs(b, n, t));
+  return m[rule.outputs.at(1)];
+}
+
+std::vector<int> vjp_custom_rule(Builder& b, const Node& n, int, int ct) {
+  const Graph& rule = *n.sub.at(1);
+  const int na = (int)n.in.size();
+  std::vector<int> wrt;
+  for (int k = 0; k < na; ++k) wrt.push_back(na + k);
+  GraphPtr vg = subgraph_vjp(rule, wrt, {0, 1});
+  std::vector<int> in = rule_inputs(b, n, {});
+  in.push_back(ct);
+  auto m = replay(b, *vg, in);
+  std::vector<int> out;
+  for (int k = 0; k < na; ++k) {
+    int c = m[vg->outputs.at(k)];
+    if (!is_float(b.type(n.in[k]).dtype)) c = -1;
+    else if (b.type(c).dtype != b.type(n.in[k]).dtype) c = b.convert(c, b.type(n.in[k]).dtype);
+    out.push_back(c);
+  }
+  return out;
+}
+
+PrimRegistration reg_jvp(custom_prim("custom_jvp_call", "custom_jvp", vjp_custom_rule, jvp_custom_rule));
 
 }  // namespace
 

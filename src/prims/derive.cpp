@@ -94,3 +94,46 @@ int batch_elementwise(Builder& b, const Node& n, const std::vector<Type>& in_typ
 }
 
 }  // namespace rj
+
+namespace rj {
+
+int jvp_linear(Builder& b, const Node& n, int out, const std::vector<int>& in_tangents) {
+  if (!is_float(b.type(out).dtype)) return -1;
+  bool any = false;
+  for (int t : in_tangents) any = any || t >= 0;
+  if (!any) return -1;
+  std::vector<int> in;
+  for (size_t k = 0; k < n.in.size(); ++k) {
+    int t = k < in_tangents.size() ? in_tangents[k] : -1;
+    in.push_back(t >= 0 ? t : b.zeros_like(n.in[k]));
+  }
+  return b.emit(n.prim, in, n.attrs);
+}
+
+int move_axis(Builder& b, int v, int from, int to) {
+  if (from == to) return v;
+  const int r = b.type(v).rank();
+  std::vector<int64_t> perm;
+  for (int i = 0; i < r; ++i)
+    if (i != from) perm.push_back(i);
+  perm.insert(perm.begin() + to, from);
+  return b.transpose(v, perm);
+}
+
+int batch_last(Builder& b, int v, int ax, int64_t size) {
+  const Type t = b.type(v);
+  if (ax >= 0) return move_axis(b, v, ax, t.rank() - 1);
+  Shape s = t.shape;
+  s.push_back(1);
+  Shape full = t.shape;
+  full.push_back(size);
+  return b.broadcast_to(b.reshape(v, s), full);
+}
+
+int64_t batch_size(Builder& b, const std::vector<int>& vals, const std::vector<int>& axes) {
+  for (size_t k = 0; k < vals.size(); ++k)
+    if (axes[k] >= 0) return b.type(vals[k]).shape.at(axes[k]);
+  fail("internal", "batch rule called without a batched operand");
+}
+
+}  // namespace rj

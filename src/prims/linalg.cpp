@@ -322,6 +322,85 @@ void k_det(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
   });
 }
 
+
+// ---- stacks of matrices (vmap's batching rules) -------------------------------
+// An operand of rank 3 is a stack of matrices along its trailing axis (vmap's
+// batch axis: the column-major slices x[, , k] are contiguous); a rank-2
+// operand is shared by every slice. The result is stacked the same way
+// (logabsdet/detsign: a vector, one value per slice). Each slice runs the
+// matrix kernel on views (no copies), the slices in parallel. A singular
+// (or, for chol, non positive definite) slice gives NaN for that lane.
+
+// The batch dims of the stacked operands (shape[2:]; empty: none stacked).
+Shape stack_dims(const std::vector<Type>& in) {
+  Shape B;
+  bool any = false;
+  for (auto& t : in)
+    if (t.rank() > 2) {
+      Shape d(t.shape.begin() + 2, t.shape.end());
+      if (any && d != B)
+        fail("shape", "batched linear algebra: stacks of matrices of shapes [" + shape_str(B) + "] and [" + shape_str(d) + "]");
+      B = d;
+      any = true;
+    }
+  return B;
+}
+
+template <InferFn F>
+Type infer_stacked(const std::vector<Type>& in, const Attrs& a) {
+  const Shape B = stack_dims(in);
+  if (B.empty()) return F(in, a);
+  std::vector<Type> m = in;
+  for (auto& t : m) t.shape.resize(2);
+  Type r = F(m, a);
+  r.shape.insert(r.shape.end(), B.begin(), B.end());
+  return r;
+}
+
+// Matrix k of a stack (or element k of a vector of per-matrix values).
+BufferPtr slice_view(const Buffer& x, int64_t k, int64_t count, size_t keep) {
+  BufferPtr base(const_cast<Buffer*>(&x), [](Buffer*) {});  // a view for the kernel's call only
+  Shape s = x.shape;
+  s.resize(keep);
+  const int64_t per = count ? x.size() / count : 0;
+  return buffer_view(base, (size_t)(k * per) * dtype_size(x.dtype), x.dtype, s);
+}
+
+template <EvalFn K>
+void k_stacked(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
+  int64_t B = -1;
+  for (auto* x : in)
+    if (x->shape.size() > 2) B = shape_size(Shape(x->shape.begin() + 2, x->shape.end()));
+  if (B < 0) return K(in, out, a);
+  const size_t out_keep = out.shape.size() - (in[0]->shape.size() > 2 ? in[0]->shape.size() - 2 : in[1]->shape.size() - 2);
+  parallel_for(B, 16, [&](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; ++k) {
+      std::vector<BufferPtr> views;
+      std::vector<const Buffer*> vin;
+      for (auto* x : in) {
+        if (x->shape.size() > 2) {
+          views.push_back(slice_view(*x, k, B, 2));
+          vin.push_back(views.back().get());
+        } else {
+          vin.push_back(x);
+        }
+      }
+      BufferPtr o = slice_view(out, k, B, out_keep);
+      try {
+        K(vin, *o, a);
+      } catch (const Error& e) {
+        // A lane whose matrix is singular (or not positive definite) gives
+        // NaN, as in JAX, instead of stopping every other lane of the batch.
+        if (e.kind != "singular" && e.kind != "not_pd") throw;
+        dispatch_float(o->dtype, "linear algebra", [&](auto z) {
+          using T = decltype(z);
+          std::fill(o->as<T>(), o->as<T>() + o->size(), std::numeric_limits<T>::quiet_NaN());
+        });
+      }
+    }
+  });
+}
+
 // ---- VJP rules -------------------------------------------------------------------
 // Notation: g the cotangent of the output; for X = M^{-1} B,
 //   dX = M^{-1}(dB - dM X)  =>  Bbar = M^{-T} g,  Mbar = -Bbar X^T.
@@ -349,7 +428,37 @@ int trisolve(Builder& b, int t, int rhs, bool upper, bool trans) {
   return b.emit("trisolve", {t, rhs}, ints_attrs({upper ? 1 : 0, trans ? 1 : 0}));
 }
 
-int transpose2(Builder& b, int x) { return b.transpose(x, {1, 0}); }
+int transpose2(Builder& b, int x) {  // each matrix of a stack
+  std::vector<int64_t> perm = {1, 0};
+  for (int i = 2; i < b.type(x).rank(); ++i) perm.push_back(i);
+  return b.transpose(x, perm);
+}
+
+// A matrix [m, n] spread over the stack of shape s ([m, n, B...]).
+int spread_matrix(Builder& b, int m, const Shape& s) {
+  Shape r = b.type(m).shape;
+  r.resize(s.size(), 1);
+  return b.broadcast_to(b.reshape(m, r), s);
+}
+
+// x * m for a constant matrix m, on a matrix or a stack of them.
+int times_matrix(Builder& b, int x, int m) {
+  const Shape s = b.type(x).shape;
+  if (s.size() > 2) m = spread_matrix(b, m, s);
+  return b.mul(x, m);
+}
+
+// A per-matrix scalar (rank 0, or one per slice of a stack) spread over x's matrices.
+int per_matrix(Builder& b, int g, int x) {
+  const Shape s = b.type(x).shape;
+  if (s.size() > 2 && b.type(g).rank() > 0) {
+    Shape r = {1, 1};
+    const Shape gs = b.type(g).shape;
+    r.insert(r.end(), gs.begin(), gs.end());
+    return b.broadcast_to(b.reshape(g, r), s);
+  }
+  return g;
+}
 
 // C = A' B' with A' = op(A), B' = op(B): A'bar = g B'^T, B'bar = A'^T g; when an
 // operand is transposed its cotangent is the transpose of that, written as one
@@ -380,7 +489,7 @@ std::vector<int> vjp_trisolve(Builder& b, const Node& n, int x, int g) {
   int full = trans ? b.matmul(x, dB, false, true) : b.matmul(dB, x, false, true);
   int64_t m = b.type(Tm).shape[0];
   int mask = const_matrix(b, b.type(Tm).dtype, m, [&](int64_t i, int64_t j) { return upper ? i <= j : i >= j; });
-  return {b.neg(b.mul(full, mask)), dB};
+  return {b.neg(times_matrix(b, full, mask)), dB};
 }
 
 // A = L L^T with L = U^T (Murray 2016): forward dL = L Phi(L^{-1} dA L^{-T}),
@@ -392,7 +501,7 @@ std::vector<int> vjp_cholesky(Builder& b, const Node&, int u, int g) {
   DType d = b.type(u).dtype;
   int64_t m = b.type(u).shape[0];
   int phi = const_matrix(b, d, m, [](int64_t i, int64_t j) { return i > j ? 1.0 : i == j ? 0.5 : 0.0; });
-  int P = b.mul(b.matmul(u, g, false, true), phi);
+  int P = times_matrix(b, b.matmul(u, g, false, true), phi);
   int Y = trisolve(b, u, P, true, false);                // U^{-1} P
   int St = trisolve(b, u, transpose2(b, Y), true, false);  // S^T = U^{-1} P^T U^{-T}
   int S = transpose2(b, St);
@@ -405,7 +514,127 @@ std::vector<int> vjp_logabsdet(Builder& b, const Node& n, int, int g) {
   int64_t m = b.type(A).shape[0];
   int I = const_matrix(b, b.type(A).dtype, m, [](int64_t i, int64_t j) { return i == j ? 1.0 : 0.0; });
   int inv_t = b.emit("solve", {A, I}, ints_attrs({1}));
-  return {b.mul(inv_t, g)};  // g is rank 0: implicit scalar broadcast
+  return {b.mul(inv_t, per_matrix(b, g, A))};  // g is rank 0 (implicit scalar broadcast) or one per matrix
+}
+
+
+// ---- JVP rules -------------------------------------------------------------------
+// dC = op(dA) op(B) + op(A) op(dB); for X = M^{-1} B: dX = M^{-1}(dB - dM X);
+// chol: with M = U^{-T} dA U^{-1} (dA symmetrised, as the VJP assumes),
+// dU = Psi(M) U, Psi the upper triangle with halved diagonal (so that
+// dU^T U + U^T dU = dA); d log|det A| = tr(A^{-1} dA) = sum(A^{-T} * dA).
+
+int tangent_or_zero(Builder& b, int t, int like) { return t >= 0 ? t : b.zeros_like(like); }
+
+// x - y where one of them may be a stack of the other's matrices (a shared
+// right-hand side minus a per-slice correction).
+int sub_stacked(Builder& b, int x, int y) {
+  const Shape sx = b.type(x).shape, sy = b.type(y).shape;
+  if (sx.size() == 2 && sy.size() > 2) x = spread_matrix(b, x, sy);
+  if (sy.size() == 2 && sx.size() > 2) y = spread_matrix(b, y, sx);
+  return b.sub(x, y);
+}
+
+int jvp_matmul(Builder& b, const Node& n, int, const std::vector<int>& t) {
+  int r = -1;
+  if (t[0] >= 0) r = b.emit("matmul", {t[0], n.in[1]}, n.attrs);
+  if (t[1] >= 0) {
+    int s = b.emit("matmul", {n.in[0], t[1]}, n.attrs);
+    r = r < 0 ? s : b.add(r, s);
+  }
+  return r;
+}
+
+int jvp_solve(Builder& b, const Node& n, int x, const std::vector<int>& t) {
+  if (t[0] < 0 && t[1] < 0) return -1;
+  bool trans = flag(n.attrs, 0);
+  int rhs = tangent_or_zero(b, t[1], n.in[1]);
+  if (t[0] >= 0) rhs = sub_stacked(b, rhs, b.matmul(t[0], x, trans, false));
+  return b.emit("solve", {n.in[0], rhs}, n.attrs);
+}
+
+int jvp_trisolve(Builder& b, const Node& n, int x, const std::vector<int>& t) {
+  if (t[0] < 0 && t[1] < 0) return -1;
+  bool upper = flag(n.attrs, 0), trans = flag(n.attrs, 1);
+  int rhs = tangent_or_zero(b, t[1], n.in[1]);
+  if (t[0] >= 0) {
+    int64_t m = b.type(n.in[0]).shape[0];
+    int mask = const_matrix(b, b.type(n.in[0]).dtype, m, [&](int64_t i, int64_t j) { return upper ? i <= j : i >= j; });
+    rhs = sub_stacked(b, rhs, b.matmul(times_matrix(b, t[0], mask), x, trans, false));
+  }
+  return b.emit("trisolve", {n.in[0], rhs}, n.attrs);
+}
+
+int jvp_cholesky(Builder& b, const Node&, int u, const std::vector<int>& t) {
+  if (t[0] < 0) return -1;
+  DType d = b.type(u).dtype;
+  int64_t m = b.type(u).shape[0];
+  int dA = b.mul(b.add(t[0], transpose2(b, t[0])), b.scalar(0.5, d));
+  int Y = trisolve(b, u, dA, true, true);                          // U^{-T} dA
+  int M = transpose2(b, trisolve(b, u, transpose2(b, Y), true, true));  // U^{-T} dA U^{-1}
+  int psi = const_matrix(b, d, m, [](int64_t i, int64_t j) { return i < j ? 1.0 : i == j ? 0.5 : 0.0; });
+  return b.matmul(times_matrix(b, M, psi), u);
+}
+
+int jvp_logabsdet(Builder& b, const Node& n, int, const std::vector<int>& t) {
+  if (t[0] < 0) return -1;
+  int A = n.in[0];
+  int64_t m = b.type(A).shape[0];
+  int I = const_matrix(b, b.type(A).dtype, m, [](int64_t i, int64_t j) { return i == j ? 1.0 : 0.0; });
+  int prod = b.mul(b.emit("solve", {A, I}, ints_attrs({1})), t[0]);
+  return b.sum(prod, {0, 1});  // a stack keeps its trailing axis
+}
+
+// ---- batching rules ------------------------------------------------------------
+// Operands go to stacks along the trailing axis; an unbatched operand stays a
+// matrix shared by every slice. When only the right-hand side is batched
+// (matmul without transposing it, solve, trisolve), the stack [k, n, B] is
+// the matrix [k, n B]: one GEMM / one factorisation serves every slice.
+
+// An operand of the batched node: its batch axis last. A rank-2 operand
+// that is not batched stays one matrix shared by every slice; an operand
+// that was already a stack (a node batched before, as in nested vmap) and is
+// not batched now is spread along the new axis.
+int stack_of(Builder& b, int v, int ax, const Type& unbatched, int64_t B) {
+  if (ax < 0 && unbatched.rank() == 2) return v;
+  return batch_last(b, v, ax, B);
+}
+
+int wide_rhs(Builder& b, const Node& n, int lhs, int rhs, int* oax) {
+  const Shape s = b.type(rhs).shape;  // [k, n, B...]
+  const int64_t cols = shape_size(s) / s[0];
+  int r = b.emit(n.prim, {lhs, b.reshape(rhs, {s[0], cols})}, n.attrs);
+  Shape rs = s;
+  rs[0] = b.type(r).shape[0];
+  *oax = (int)s.size() - 1;
+  return b.reshape(r, rs);
+}
+
+int batch_matmul(Builder& b, const Node& n, const std::vector<Type>& ts, const std::vector<int>& v,
+                 const std::vector<int>& ax, int* oax) {
+  const int64_t B = batch_size(b, v, ax);
+  int A = stack_of(b, v[0], ax[0], ts[0], B), C = stack_of(b, v[1], ax[1], ts[1], B);
+  if (ax[0] < 0 && ts[0].rank() == 2 && !flag(n.attrs, 1)) return wide_rhs(b, n, A, C, oax);
+  int r = b.emit("matmul", {A, C}, n.attrs);
+  *oax = b.type(r).rank() - 1;
+  return r;
+}
+
+int batch_solve(Builder& b, const Node& n, const std::vector<Type>& ts, const std::vector<int>& v,
+                const std::vector<int>& ax, int* oax) {
+  const int64_t B = batch_size(b, v, ax);
+  int A = stack_of(b, v[0], ax[0], ts[0], B), C = stack_of(b, v[1], ax[1], ts[1], B);
+  if (ax[0] < 0 && ts[0].rank() == 2) return wide_rhs(b, n, A, C, oax);
+  int r = b.emit(n.prim, {A, C}, n.attrs);
+  *oax = b.type(r).rank() - 1;
+  return r;
+}
+
+int batch_unary(Builder& b, const Node& n, const std::vector<Type>& ts, const std::vector<int>& v,
+                const std::vector<int>& ax, int* oax) {
+  int r = b.emit(n.prim, {stack_of(b, v[0], ax[0], ts[0], batch_size(b, v, ax))}, n.attrs);
+  *oax = b.type(r).rank() - 1;
+  return r;
 }
 
 // ---- registration ------------------------------------------------------------------
@@ -420,20 +649,28 @@ std::string print_trisolve(const Attrs& a) {
 std::string print_none(const Attrs&) { return ""; }
 
 PrimDef la(const char* name, const char* r_name, int arity, InferFn infer, EvalFn eval, VjpFn vjp,
-           std::string (*pa)(const Attrs&)) {
+           std::string (*pa)(const Attrs&), JvpFn jvp, BatchFn batch) {
   PrimDef d = make_prim(name, arity, infer, eval, vjp, pa);
   d.r_name = r_name;
+  d.jvp = jvp;
+  d.batch = batch;
   return d;
 }
 
 PrimRegistration regs[] = {
-    PrimRegistration(la("matmul", "%*%", 2, infer_matmul, k_matmul, vjp_matmul, print_matmul)),
-    PrimRegistration(la("solve", "solve", 2, infer_solve, k_solve, vjp_solve, print_solve)),
-    PrimRegistration(la("trisolve", nullptr /* only in chol()'s gradient so far */, 2, infer_trisolve, k_trisolve, vjp_trisolve, print_trisolve)),
-    PrimRegistration(la("cholesky", "chol", 1, infer_cholesky, k_cholesky, vjp_cholesky, print_none)),
-    PrimRegistration(la("logabsdet", "determinant", 1, infer_det, k_det<false>, vjp_logabsdet, print_none)),
+    PrimRegistration(la("matmul", "%*%", 2, infer_stacked<infer_matmul>, k_stacked<k_matmul>, vjp_matmul, print_matmul,
+                        jvp_matmul, batch_matmul)),
+    PrimRegistration(la("solve", "solve", 2, infer_stacked<infer_solve>, k_stacked<k_solve>, vjp_solve, print_solve,
+                        jvp_solve, batch_solve)),
+    PrimRegistration(la("trisolve", nullptr /* only in chol()'s gradient so far */, 2, infer_stacked<infer_trisolve>,
+                        k_stacked<k_trisolve>, vjp_trisolve, print_trisolve, jvp_trisolve, batch_solve)),
+    PrimRegistration(la("cholesky", "chol", 1, infer_stacked<infer_cholesky>, k_stacked<k_cholesky>, vjp_cholesky,
+                        print_none, jvp_cholesky, batch_unary)),
+    PrimRegistration(la("logabsdet", "determinant", 1, infer_stacked<infer_det>, k_stacked<k_det<false>>, vjp_logabsdet,
+                        print_none, jvp_logabsdet, batch_unary)),
     PrimRegistration([] {
-      PrimDef d = la("detsign", "determinant", 1, infer_det, k_det<true>, nullptr, print_none);
+      PrimDef d = la("detsign", "determinant", 1, infer_stacked<infer_det>, k_stacked<k_det<true>>, nullptr, print_none,
+                     jvp_zero, batch_unary);
       d.nondiff = "piecewise constant (the sign of the determinant)";
       return d;
     }()),

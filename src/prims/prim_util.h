@@ -107,3 +107,29 @@ int batch_elementwise(Builder& b, const Node& n, const std::vector<Type>& in_typ
 int times_partial(Builder& b, int v, int p);
 
 }  // namespace rj
+
+namespace rj {
+
+// ---- generic forward-mode and batching helpers (derive.cpp, jvp.cpp) -----------
+
+// JVP of a primitive that is linear in all its inputs (reshape, transpose,
+// gather, concat, reduce_sum, cumsum, scatter, ...): the primitive applied
+// to the tangents (zeros where an input has none).
+int jvp_linear(Builder& b, const Node& n, int out, const std::vector<int>& in_tangents);
+// JVP from the primitive's VJP rule by transposition: the VJP rule is linear
+// in its cotangent u, so J t = d/du <vjp(u), t>, taken by the reverse-mode
+// transform on the rule itself (src/transforms/jvp.cpp). Used by primitives
+// whose forward rule would repeat their VJP's case analysis (prod with
+// zeros, ties of max/min, running extremes).
+int jvp_by_transpose(Builder& b, const Node& n, int out, const std::vector<int>& in_tangents);
+
+// Axis bookkeeping of batching rules. The batch axis convention of vmap is
+// the trailing axis (see src/transforms/vmap.cpp); rules accept any axis.
+int move_axis(Builder& b, int v, int from, int to);
+// v with its batch axis `ax` (-1: unbatched) moved last; an unbatched v is
+// broadcast along a new trailing axis of extent `size`.
+int batch_last(Builder& b, int v, int ax, int64_t size);
+// The batch size shared by the batched operands.
+int64_t batch_size(Builder& b, const std::vector<int>& vals, const std::vector<int>& axes);
+
+}  // namespace rj

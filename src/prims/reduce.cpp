@@ -170,7 +170,14 @@ Type infer_cumext(const std::vector<Type>& in, const Attrs& a) {
   check_axis(in[0], a, "cummax");
   return Type{in[0].dtype == DType::b8 ? DType::i32 : in[0].dtype, in[0].shape};
 }
-Type infer_arg(const std::vector<Type>&, const Attrs&) { return Type{DType::i32, {}}; }
+// attrs.ints = {1}: one position per column of a matrix (vmap's rule), else over the whole array.
+Type infer_arg(const std::vector<Type>& in, const Attrs& a) {
+  if (!a.ints.empty() && a.ints[0] == 1) {
+    if (in[0].rank() != 2) fail("internal", "column-wise argmax needs a matrix");
+    return Type{DType::i32, {in[0].shape[1]}};
+  }
+  return Type{DType::i32, {}};
+}
 
 // ---- interpreter evaluation ------------------------------------------------------------
 
@@ -435,27 +442,31 @@ void k_cumulative(const std::vector<const Buffer*>& in, Buffer& out, const Attrs
 }
 
 template <bool Max>
-void k_argext(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&) {
+void k_argext(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
   const Buffer& x = *in[0];
-  int64_t best = -1;
+  const bool cols = !a.ints.empty() && a.ints[0] == 1;
+  const int64_t n = cols ? x.shape[0] : x.size(), reps = cols ? x.shape[1] : 1;
   dispatch(x.dtype, [&](auto z) {
     using T = decltype(z);
-    const T* p = x.as<T>();
-    T bv{};
-    for (int64_t i = 0; i < x.size(); ++i) {
-      T v = p[i];
-      bool missing;
-      if constexpr (std::is_floating_point<T>::value) missing = v != v;
-      else if constexpr (std::is_same<T, int32_t>::value) missing = v == kNAInt;
-      else missing = v == kNABool;
-      if (missing) continue;
-      if (best < 0 || (Max ? v > bv : v < bv)) {
-        best = i;
-        bv = v;
+    for (int64_t r = 0; r < reps; ++r) {
+      const T* p = x.as<T>() + r * n;
+      int64_t best = -1;
+      T bv{};
+      for (int64_t i = 0; i < n; ++i) {
+        T v = p[i];
+        bool missing;
+        if constexpr (std::is_floating_point<T>::value) missing = v != v;
+        else if constexpr (std::is_same<T, int32_t>::value) missing = v == kNAInt;
+        else missing = v == kNABool;
+        if (missing) continue;
+        if (best < 0 || (Max ? v > bv : v < bv)) {
+          best = i;
+          bv = v;
+        }
       }
+      out.as<int32_t>()[r] = (int32_t)(best > INT32_MAX ? -1 : best);
     }
   });
-  out.as<int32_t>()[0] = (int32_t)(best > INT32_MAX ? -1 : best);
 }
 
 // ---- VJP rules -------------------------------------------------------------------------
@@ -659,6 +670,44 @@ std::string print_axes(const Attrs& a) { return ints_attr("axes", a.ints); }
 std::string print_axis(const Attrs& a) { return "axis=" + std::to_string(a.ints.at(0)); }
 std::string print_none(const Attrs&) { return ""; }
 
+
+// ---- batching rules: the batch axis last, so the reduced axes keep their numbers
+
+int batch_reduce(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+                 const std::vector<int>& ax, int* oax) {
+  int x = batch_last(b, v[0], ax[0], batch_size(b, v, ax));
+  *oax = n.type.rank();
+  return b.emit(n.prim, {x}, n.attrs);
+}
+int batch_cumulative(Builder& b, const Node& n, const std::vector<Type>& ts, const std::vector<int>& v,
+                     const std::vector<int>& ax, int* oax) {
+  const int64_t B = batch_size(b, v, ax);
+  int x = batch_last(b, v[0], ax[0], B);
+  if (ts[0].rank() == 0) {  // the running value of a scalar is itself
+    *oax = 0;
+    return b.reshape(b.emit(n.prim, {b.reshape(x, {1, B})}, n.attrs), {B});
+  }
+  *oax = ts[0].rank();
+  return b.emit(n.prim, {x}, n.attrs);
+}
+// argmax/argmin of every slice along the trailing axis (attrs.ints = {1}).
+int batch_arg(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+              const std::vector<int>& ax, int* oax) {
+  const int64_t B = batch_size(b, v, ax);
+  int x = batch_last(b, v[0], ax[0], B);
+  const Type t = b.type(x);
+  Attrs a = n.attrs;
+  a.ints = {1};
+  if (!n.attrs.ints.empty() && n.attrs.ints[0] == 1) {  // already column-wise: [k, m, B] is [k, m B]
+    const Shape s = t.shape;
+    *oax = 1;
+    return b.reshape(b.emit(n.prim, {b.reshape(x, {s[0], s[1] * s[2]})}, a), {s[1], s[2]});
+  }
+  int64_t inner = t.size() / std::max<int64_t>(B, 1);
+  *oax = 0;
+  return b.emit(n.prim, {b.reshape(x, {inner, B})}, a);
+}
+
 PrimDef red(const char* name, const char* r_name, InferFn infer, EvalFn eval, const Monoid* m, VjpFn vjp,
             const char* nondiff = nullptr) {
   PrimDef d = make_prim(name, 1, infer, eval, vjp, print_axes);
@@ -666,6 +715,8 @@ PrimDef red(const char* name, const char* r_name, InferFn infer, EvalFn eval, co
   d.reduces = true;
   d.nondiff = nondiff;
   d.r_name = r_name;
+  d.jvp = nondiff ? jvp_zero : m == &kSum ? jvp_linear : jvp_by_transpose;
+  d.batch = batch_reduce;
   return d;
 }
 PrimDef cum(const char* name, InferFn infer, EvalFn eval, const Monoid* m, VjpFn vjp) {
@@ -673,12 +724,16 @@ PrimDef cum(const char* name, InferFn infer, EvalFn eval, const Monoid* m, VjpFn
   d.monoid = m;
   d.r_name = name;
   d.backends = kBackendInterp | kBackendLlvm;  // the llvm backend calls the interpreter's kernel
+  d.jvp = m == &kCumsum ? jvp_linear : jvp_by_transpose;
+  d.batch = batch_cumulative;
   return d;
 }
 PrimDef arg(const char* name, const char* r_name, EvalFn eval) {
   PrimDef d = make_prim(name, 1, infer_arg, eval, nullptr, print_none);
   d.nondiff = "an integer position: it carries no derivative";
   d.r_name = r_name;
+  d.jvp = jvp_zero;
+  d.batch = batch_arg;
   return d;
 }
 

@@ -300,20 +300,100 @@ std::string print_shape(const Attrs& a) { return "shape=(" + shape_str(a.shape) 
 std::string print_perm(const Attrs& a) { return ints_attr("perm", a.ints); }
 std::string print_axis(const Attrs& a) { return "axis=" + std::to_string(a.ints.at(0)); }
 
+
+// ---- batching rules: the batch axis moved last, where column-major slices
+// are contiguous (reshape of [s..., B] to [s'..., B] keeps every slice) ------
+
+int64_t bsize(Builder& b, const std::vector<int>& v, const std::vector<int>& ax) { return batch_size(b, v, ax); }
+
+int batch_reshape(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+                  const std::vector<int>& ax, int* oax) {
+  int x = batch_last(b, v[0], ax[0], bsize(b, v, ax));
+  Shape s = n.attrs.shape;
+  s.push_back(b.type(x).shape.back());
+  *oax = (int)s.size() - 1;
+  return b.reshape(x, s);
+}
+int batch_broadcast(Builder& b, const Node& n, const std::vector<Type>& ts, const std::vector<int>& v,
+                    const std::vector<int>& ax, int* oax) {
+  const int64_t B = bsize(b, v, ax);
+  int x = batch_last(b, v[0], ax[0], B);
+  Shape s = n.attrs.shape;
+  if (ts[0].rank() == 0) {  // a batched scalar [B]: ones, then the batch axis
+    Shape ones(s.size(), 1);
+    ones.push_back(B);
+    x = b.reshape(x, ones);
+  }
+  s.push_back(B);
+  *oax = (int)s.size() - 1;
+  return b.broadcast_to(x, s);
+}
+int batch_transpose(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+                    const std::vector<int>& ax, int* oax) {
+  int x = batch_last(b, v[0], ax[0], bsize(b, v, ax));
+  std::vector<int64_t> perm = n.attrs.ints;
+  perm.push_back((int64_t)perm.size());
+  *oax = (int)perm.size() - 1;
+  return b.transpose(x, perm);
+}
+// The index sets of gather/scatter with the whole batch axis appended.
+Attrs with_batch_index(Attrs a, int64_t B) {
+  std::vector<int64_t> all((size_t)B);
+  std::iota(all.begin(), all.end(), 0);
+  a.lists.push_back(std::move(all));
+  return a;
+}
+int batch_gather(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+                 const std::vector<int>& ax, int* oax) {
+  const int64_t B = bsize(b, v, ax);
+  int x = batch_last(b, v[0], ax[0], B);
+  *oax = (int)n.attrs.lists.size();
+  return b.emit("gather", {x}, with_batch_index(n.attrs, B));
+}
+int batch_scatter(Builder& b, const Node& n, const std::vector<Type>& ts, const std::vector<int>& v,
+                  const std::vector<int>& ax, int* oax) {
+  const int64_t B = bsize(b, v, ax);
+  int x = batch_last(b, v[0], ax[0], B);
+  int val = v[1];
+  if (ax[1] >= 0 || ts[1].rank() > 0) {
+    val = batch_last(b, val, ax[1], B);
+    Shape is = index_shape(n.attrs);
+    if (ts[1].rank() == 0) {  // a batched scalar replacement: [B] -> the selection's shape + [B]
+      Shape ones(is.size(), 1);
+      ones.push_back(B);
+      val = b.reshape(val, ones);
+    }
+    is.push_back(B);
+    val = b.broadcast_to(val, is);
+  }
+  *oax = ts[0].rank();
+  return b.emit("scatter", {x, val}, with_batch_index(n.attrs, B));
+}
+int batch_concat(Builder& b, const Node& n, const std::vector<Type>&, const std::vector<int>& v,
+                 const std::vector<int>& ax, int* oax) {
+  const int64_t B = bsize(b, v, ax);
+  std::vector<int> in;
+  for (size_t k = 0; k < v.size(); ++k) in.push_back(batch_last(b, v[k], ax[k], B));
+  *oax = n.type.rank();
+  return b.emit("concat", in, n.attrs);
+}
+
 PrimDef def(const char* name, const char* r_name, int arity, InferFn infer, EvalFn eval, VjpFn vjp,
-            std::string (*pa)(const Attrs&)) {
+            std::string (*pa)(const Attrs&), BatchFn batch) {
   PrimDef d = make_prim(name, arity, infer, eval, vjp, pa);
   d.r_name = r_name;
+  d.jvp = jvp_linear;  // every shape primitive is linear in its inputs
+  d.batch = batch;
   return d;
 }
 
 PrimRegistration regs[] = {
-    PrimRegistration(def("reshape", "dim<-", 1, infer_reshape, k_copy, vjp_reshape, print_shape)),
-    PrimRegistration(def("broadcast", nullptr /* R's recycling and rep() */, 1, infer_broadcast, k_broadcast, vjp_broadcast, print_shape)),
-    PrimRegistration(def("transpose", "aperm", 1, infer_transpose, k_transpose, vjp_transpose, print_perm)),
-    PrimRegistration(def("gather", "[", 1, infer_gather, k_gather, vjp_gather, print_index)),
-    PrimRegistration(def("scatter", "[<-", 2, infer_scatter, k_scatter, vjp_scatter, print_index)),
-    PrimRegistration(def("concat", "cbind", -1, infer_concat, k_concat, vjp_concat, print_axis)),
+    PrimRegistration(def("reshape", "dim<-", 1, infer_reshape, k_copy, vjp_reshape, print_shape, batch_reshape)),
+    PrimRegistration(def("broadcast", nullptr /* R's recycling and rep() */, 1, infer_broadcast, k_broadcast, vjp_broadcast, print_shape, batch_broadcast)),
+    PrimRegistration(def("transpose", "aperm", 1, infer_transpose, k_transpose, vjp_transpose, print_perm, batch_transpose)),
+    PrimRegistration(def("gather", "[", 1, infer_gather, k_gather, vjp_gather, print_index, batch_gather)),
+    PrimRegistration(def("scatter", "[<-", 2, infer_scatter, k_scatter, vjp_scatter, print_index, batch_scatter)),
+    PrimRegistration(def("concat", "cbind", -1, infer_concat, k_concat, vjp_concat, print_axis, batch_concat)),
 };
 
 }  // namespace

@@ -21,6 +21,11 @@ Dom2 dom2(const Shape& s) {
 
 static bool is_prim(const Node& n, const char* name) { return prim(n.prim).name == name; }
 
+bool is_immediate(const Graph& g, int v) {
+  const Node& n = g.nodes[v];
+  return n.value && n.value->size() == 1;
+}
+
 RedKind reduction_kind(const Graph& g, int v) {
   const Node& n = g.nodes[v];
   const PrimDef& p = prim(n.prim);
@@ -61,13 +66,21 @@ struct Fuser {
   std::vector<int> step_of;   // step index producing each value (-1: input or constant)
   std::vector<int> kernel_of; // kernel index of each member (-1: none)
   std::vector<int> kernel_step;
+  std::vector<int> weight;  // per node, computed once
+
+  int weight_of(int v) {
+    if (weight[v] < 0) weight[v] = rules.weight ? std::max(1, rules.weight(g, v)) : 1;
+    return weight[v];
+  }
 
   Fuser(const Graph& graph, const FusionRules& r)
-      : g(graph), rules(r), step_of(graph.nodes.size(), -1), kernel_of(graph.nodes.size(), -1) {}
+      : g(graph), rules(r), step_of(graph.nodes.size(), -1), kernel_of(graph.nodes.size(), -1),
+        weight(graph.nodes.size(), -1) {}
 
   bool legal(int k, int v) {
     const FusedKernel& K = plan.kernels[k];
     if (K.dom != member_domain(g, v)) return false;
+    if (rules.max_weight > 0 && K.weight + weight_of(v) > rules.max_weight && !K.members.empty()) return false;
     RedKind rk = reduction_kind(g, v);
     if (rk != RedKind::none && K.red != RedKind::none && K.red != rk) return false;
     int pos = kernel_step[k];
@@ -84,6 +97,7 @@ struct Fuser {
   void add_member(int k, int v) {
     FusedKernel& K = plan.kernels[k];
     K.members.push_back(v);
+    K.weight += weight_of(v);
     RedKind rk = reduction_kind(g, v);
     if (rk != RedKind::none) K.red = rk;
     kernel_of[v] = k;
@@ -134,7 +148,8 @@ struct Fuser {
       for (int v : K.members) {
         if (is_out[v] || reduction_kind(g, v) != RedKind::none) K.outputs.push_back(v);
         for (int u : g.nodes[v].in)
-          if (kernel_of[u] != (int)k && std::find(K.inputs.begin(), K.inputs.end(), u) == K.inputs.end())
+          if (kernel_of[u] != (int)k && !is_immediate(g, u) &&
+              std::find(K.inputs.begin(), K.inputs.end(), u) == K.inputs.end())
             K.inputs.push_back(u);
       }
     }

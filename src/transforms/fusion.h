@@ -46,6 +46,7 @@ struct FusedKernel {
   std::vector<int> members;  // nodes computed in the loop, in topological order
   std::vector<int> inputs;   // values read from memory (not members)
   std::vector<int> outputs;  // members written to memory: used outside, or reductions
+  int weight = 0;            // sum of the members' weights (FusionRules::weight)
 };
 
 struct Step {
@@ -63,6 +64,14 @@ struct FusionPlan {
 struct FusionRules {
   // True when the backend can compute node v of g inside a loop.
   bool (*supports)(const Graph& g, int v) = nullptr;
+  // The size of node v's code in a loop body (backend units; null: 1), and
+  // the most one kernel may hold. Compile time of one body grows faster
+  // than its size (the optimiser and the vectoriser work on the whole body)
+  // while one more pass over memory costs little next to a long body's
+  // arithmetic: long chains are cut into kernels within the budget, and
+  // repeated pieces of a chain then share one compiled kernel.
+  int (*weight)(const Graph& g, int v) = nullptr;
+  int max_weight = 0;  // 0: no limit
 };
 
 // The reduction kind of a reduce_* node (none: not fusable as a reduction).
@@ -70,6 +79,9 @@ RedKind reduction_kind(const Graph& g, int v);
 // The index map for reading value `operand` from memory inside member v
 // (v an element-wise, broadcast, reshape or reduce node).
 IndexMap operand_map(const Graph& g, int v, int operand);
+// Scalar constants: kernels bake them into their code instead of reading
+// them from memory (they are no kernel's inputs).
+bool is_immediate(const Graph& g, int v);
 // The loop domain a member v needs.
 Dom2 member_domain(const Graph& g, int v);
 

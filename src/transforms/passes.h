@@ -1,19 +1,24 @@
 // Graph-to-graph transforms. Each builds a new graph through Builder::emit,
 // so type checking, constant folding and CSE apply to every result.
 #pragma once
-#include "../ir/ir.h"
+#include <unordered_map>
+
+#include "../ir/replay.h"
 
 namespace rj {
 
-// Re-emits the nodes of `src` into `b.g` (all of them, or those with
-// keep[v] != 0), with src's inputs bound to `inputs`; returns the new id of
-// every node (-1 for skipped ones).
-std::vector<int> replay(Builder& b, const Graph& src, const std::vector<int>& inputs,
-                        const std::vector<char>* keep = nullptr);
+// replay(), reemit(), graph_like() and the transform services primitive rules
+// use (subgraph_vjp, jvp_graph, jvp_replay, batch_replay) are declared in
+// src/ir/replay.h.
 
-// A new graph with the same inputs (params and captures) as `g`, ready to be
-// filled; returns it and the ids of its inputs.
-GraphPtr graph_like(const Graph& g);
+// The tuple nodes a transform rewrote (jvp, vmap): per source node id, the
+// ids of its new outputs and one side value per output (tangent, batch axis).
+struct RewrittenTuples {
+  std::unordered_map<int, std::pair<std::vector<int>, std::vector<int>>> outs;
+  // For a tuple_get n (source id v) of a rewritten tuple: sets map[v] and
+  // side[v] and returns true.
+  bool read(const Node& n, int v, std::vector<int>& map, std::vector<int>& side) const;
+};
 
 // Dead-code elimination: keeps only what the outputs need.
 GraphPtr dce(const Graph& g);
@@ -29,6 +34,21 @@ GraphPtr vjp(const Graph& g, const std::vector<int>& wrt);
 // each output k of g with has_ct[k]], its outputs the cotangents of the
 // params listed in wrt (zeros where none flows).
 GraphPtr vjp_graph(const Graph& g, const std::vector<int>& wrt, const std::vector<char>& has_ct);
+
+// Forward-mode AD (jvp.cpp). The result's params are g's params followed by
+// one tangent param per input listed in wrt (its type; float inputs only);
+// its outputs are g's outputs followed by one tangent per output (zeros where
+// none flows). Captures stay captures.
+GraphPtr jvp(const Graph& g, const std::vector<int>& wrt);
+
+
+
+// Batching (vmap.cpp). The result's params have the types of g's params with
+// a batch axis of extent `size` inserted at in_axes[k] (-1: param k is not
+// batched); every output is batched, its batch axis at out_axes[k] (-1: the
+// trailing axis). g must not capture values.
+GraphPtr vmap(const Graph& g, const std::vector<int>& in_axes, int64_t size, const std::vector<int>& out_axes);
+
 
 // One sweep of algebraic simplification (simplify.cpp lists the rewrites),
 // followed by dead-code elimination.

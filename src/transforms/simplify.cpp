@@ -41,10 +41,10 @@ int inline_custom_call(Builder& b, const Node& n, const std::vector<int>& in);  
 namespace {
 
 struct Ids {
-  int stop_gradient, custom, convert, reshape, transpose, matmul, neg, log, exp, mul, div, add, sub, reduce_sum,
+  int stop_gradient, custom, custom_jvp, convert, reshape, transpose, matmul, neg, log, exp, mul, div, add, sub, reduce_sum,
       gather, select;
   Ids()
-      : stop_gradient(prim_id("stop_gradient")), custom(prim_id("custom_vjp_call")), convert(prim_id("convert")),
+      : stop_gradient(prim_id("stop_gradient")), custom(prim_id("custom_vjp_call")), custom_jvp(prim_id("custom_jvp_call")), convert(prim_id("convert")),
         reshape(prim_id("reshape")), transpose(prim_id("transpose")), matmul(prim_id("matmul")), neg(prim_id("neg")),
         log(prim_id("log")), exp(prim_id("exp")), mul(prim_id("mul")), div(prim_id("div")), add(prim_id("add")),
         sub(prim_id("sub")), reduce_sum(prim_id("reduce_sum")), gather(prim_id("gather")), select(prim_id("select")) {}
@@ -100,7 +100,7 @@ int rewrite(Builder& b, const Node& n, std::vector<int> in) {
   const Shape out_shape = n.type.shape;
 
   if (!n.sub.empty()) {
-    if (n.prim == I.custom) return inline_custom_call(b, n, in);
+    if (n.prim == I.custom || n.prim == I.custom_jvp) return inline_custom_call(b, n, in);
     Node c = n;  // other nodes with sub-graphs (control flow) are copied as they are
     c.in = in;
     b.g.nodes.push_back(std::move(c));
@@ -225,7 +225,7 @@ static int count_ops(const Graph& g) {
 static bool has_pending(const Graph& g) {
   const Ids& I = ids();
   for (auto& x : g.nodes)
-    if (x.prim == I.custom || x.prim == I.stop_gradient) return true;
+    if (x.prim == I.custom || x.prim == I.custom_jvp || x.prim == I.stop_gradient) return true;
   return false;
 }
 

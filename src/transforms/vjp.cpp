@@ -118,6 +118,10 @@ GraphPtr vjp(const Graph& g, const std::vector<int>& wrt) {
   return out;
 }
 
+// Control-flow VJP rules (src/prims/control.cpp) reach this through the
+// hook of src/ir/replay.h, so that primitives do not include transforms.
+static const bool kSubgraphVjpHook = (set_subgraph_vjp(&vjp_graph), true);
+
 GraphPtr vjp_graph(const Graph& g, const std::vector<int>& wrt, const std::vector<char>& has_ct) {
   if (!g.captures.empty()) fail("internal", "vjp_graph: the graph captures values");
   if (has_ct.size() != g.outputs.size()) fail("internal", "vjp_graph: one flag per output expected");

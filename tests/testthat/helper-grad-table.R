@@ -122,12 +122,23 @@ grad_table <- list(
   # transforms with rules of their own
   list(name = "custom_vjp", f = function(x) sum(grad_table_softplus(x) * c(1, 2, 3)), gen = function() list(rvec(3, -2, 2))),
   list(name = "scan", f = function(x) {
-    r <- scan(function(c, xi) list(c * xi + 1, c^2), 0.5, x)
+    r <- scan_loop(function(c, xi) list(c * xi + 1, c^2), 0.5, x)
     r$carry + sum(r$ys)
   }, gen = function() list(rvec(4, 0.5, 1))),
+  list(name = "custom_jvp", f = function(x) sum(grad_table_softplus_jvp(x) * c(1, 2, 3))^2, gen = function() list(rvec(3, -2, 2))),
+  list(name = "random-draws", f = function(x, key) {
+    sum(x * rj_normal(key, 3) + x^2 * rj_uniform(key, 3) + x * rj_gamma(key, c(1, 2, 3)) +
+          x * rj_poisson(key, c(1, 5, 20)) + x * rj_permutation(key, 3) + x * rj_fold_in(key, 1)[1] / 1e9)
+  }, gen = function() list(rvec(3), c(0L, 3L)), wrt = 1),
   list(name = "cond", f = function(x) cond(sum(x) > 0, function(x) sum(x^3), function(x) -sum(exp(x)), x), gen = function() list(rvec(3, 0.1, 1)))
 )
 
+
+# softplus with a custom forward rule (the custom_jvp row).
+grad_table_softplus_jvp <- custom_jvp(
+  function(x) log1p(exp(x)),
+  jvp = function(p, t) list(log1p(exp(p[[1]])), t[[1]] / (1 + exp(-p[[1]])))
+)
 
 # softplus with a custom gradient rule (the custom_vjp row).
 grad_table_softplus <- custom_vjp(

@@ -48,3 +48,14 @@ pln_params <- function(n, p, d) {
     Omega = crossprod(Q) / p + diag(p)
   )
 }
+
+# The oaks data set as a pln_data() frame (NULL when ../shared is absent).
+read_oaks <- function() {
+  d <- oaks_dir()
+  if (is.null(d)) return(NULL)
+  Y <- as.matrix(utils::read.csv(file.path(d, "counts.csv")))
+  Off <- as.matrix(utils::read.csv(file.path(d, "offsets.csv")))
+  cov <- utils::read.csv(file.path(d, "covariates.csv"), stringsAsFactors = TRUE)
+  cov$tree <- factor(cov$tree, levels = c("susceptible", "intermediate", "resistant"))
+  pln_data(Y, cov, Off)
+}

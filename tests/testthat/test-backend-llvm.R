@@ -234,3 +234,26 @@ test_that("backend choice: default option and unknown names", {
   expect_equal(getOption("rjax.backend"), "llvm")
   expect_error(jit(function(x) x, backend = "nope"))
 })
+
+test_that("long element-wise chains are cut into kernels within the compile budget and agree", {
+  # 600 primitives: mul, add, exp, neg, tanh in a repeating pattern (one
+  # body would take seconds to optimise; pieces of the pattern repeat, so
+  # the compile cache compiles each distinct piece once).
+  chain <- function(x) {
+    for (i in 1:150) x <- switch(i %% 3 + 1, tanh(x) * 1.5, exp(-x) + 0.25, x * 0.5 - 0.1)
+    x
+  }
+  set.seed(3)
+  x <- rnorm(1003)
+  expect_backends_agree(chain, x, tolerance = 1e-12)
+  jf <- jit(chain, backend = "llvm")
+  jf(x)
+  plan <- plan_of(jf)
+  expect_gt(n_kernels(jf), 1)
+  compiled <- as.integer(sub(".*compiled ([0-9]+) kernel.*", "\\1", grep("; compiled", plan, value = TRUE)))
+  expect_lt(compiled, n_kernels(jf))
+  # A chain of scalar C-library calls stays correct with its loop kept scalar.
+  calls <- function(x) { for (i in 1:12) x <- if (i %% 2) sin(x) else cos(x) * 0.9; x }
+  expect_backends_agree(calls, x, tolerance = 1e-12)
+  expect_backends_agree(calls, rj_array(x, dtype = "f32"), tolerance = 1e-6)
+})

@@ -15,7 +15,7 @@ test_that("scan matches an R loop (carry, stacked ys, both backends, eager)", {
     ref_ys[, t] <- ref_h
     ref_s[t] <- sum(ref_h^2)
   }
-  f <- function(h0, U) scan(function(h, u) {
+  f <- function(h0, U) scan_loop(function(h, u) {
     h <- tanh(A %*% h + u)
     list(h, list(h = h, s = sum(h^2)))
   }, h0, U)
@@ -34,22 +34,22 @@ test_that("scan matches an R loop (carry, stacked ys, both backends, eager)", {
 test_that("scan: reverse, length without xs, zero length, rank-0 ys", {
   x <- c(1, 2, 3, 4)
   for_backends({
-    out <- jit(function(x) scan(function(c, v) list(c + v, c + v), 0, x, reverse = TRUE))(x)
+    out <- jit(function(x) scan_loop(function(c, v) list(c + v, c + v), 0, x, reverse = TRUE))(x)
     expect_equal(as_r(out$ys), rev(cumsum(rev(x))), label = backend)
     expect_equal(as_r(out$carry), 10)
-    cnt <- jit(function(s) scan(function(c, x) list(c * 2, c), s, length = 5))(1)
+    cnt <- jit(function(s) scan_loop(function(c, x) list(c * 2, c), s, length = 5))(1)
     expect_equal(as_r(cnt$carry), 32)
     expect_equal(as_r(cnt$ys), c(1, 2, 4, 8, 16))
-    z <- jit(function(s) scan(function(c, x) list(c + 1, c * 2), s, length = 0))(c(1, 2))
+    z <- jit(function(s) scan_loop(function(c, x) list(c + 1, c * 2), s, length = 0))(c(1, 2))
     expect_equal(as_r(z$carry), c(1, 2))
     expect_equal(dim(z$ys), c(2L, 0L))
   })
   # xs as a list of arrays, ys NULL; eager call
-  out <- scan(function(c, x) list(c + x$a * x$b, NULL), 0, list(a = 1:3, b = c(2, 2, 2)))
+  out <- scan_loop(function(c, x) list(c + x$a * x$b, NULL), 0, list(a = 1:3, b = c(2, 2, 2)))
   expect_equal(as_r(out$carry), 12)
   expect_null(out$ys)
   # a single R number as xs is one slice
-  expect_equal(as_r(scan(function(c, x) list(c + x, x * 2), 1, 5)$ys), 10)
+  expect_equal(as_r(scan_loop(function(c, x) list(c + x, x * 2), 1, 5)$ys), 10)
 })
 
 test_that("scan carries nested lists and optimizer-like states", {
@@ -63,7 +63,7 @@ test_that("scan carries nested lists and optimizer-like states", {
   ref <- init
   for (k in 1:4) ref <- step(ref, G[, k])[[1]]
   for_backends({
-    out <- jit(function(init, G) scan(step, init, G))(init, G)
+    out <- jit(function(init, G) scan_loop(step, init, G))(init, G)
     expect_equal(as_r(out$carry$m), ref$m, tolerance = 1e-12)
     expect_equal(as_r(out$carry$v), ref$v, tolerance = 1e-12)
     expect_equal(as_r(out$carry$t), 4L)
@@ -135,7 +135,7 @@ test_that("gradients of scan agree with finite differences (1000 steps)", {
   A <- matrix(rnorm(n * n) / 3, n)
   U <- matrix(rnorm(n * 1000) / 10, n)
   loss <- function(h0, w) {
-    out <- scan(function(h, u) {
+    out <- scan_loop(function(h, u) {
       h <- tanh(A %*% h * w + u)
       list(h, sum(h))
     }, h0, U)
@@ -165,7 +165,7 @@ test_that("gradients of scan agree with finite differences (1000 steps)", {
 
 test_that("gradients flow to xs, through reverse scans and fori_loop", {
   xs <- c(0.5, 1.5, -0.3, 2)
-  f <- function(xs, a) scan(function(c, x) list(c * a + sin(x), c * x), 1, xs, reverse = TRUE)
+  f <- function(xs, a) scan_loop(function(c, x) list(c * a + sin(x), c * x), 1, xs, reverse = TRUE)
   loss <- function(xs, a) { o <- f(xs, a); o$carry + sum(o$ys^2) }
   num <- function(xs, a) {
     c <- 1
@@ -200,8 +200,8 @@ test_that("gradients of cond follow the branch taken", {
 })
 
 test_that("nested loops: scan inside scan, cond inside scan", {
-  inner <- function(c, x) scan(function(a, y) list(a + x * y, NULL), c, c(1, 2, 3))$carry
-  f <- function(x0, xs) scan(function(c, x) {
+  inner <- function(c, x) scan_loop(function(a, y) list(a + x * y, NULL), c, c(1, 2, 3))$carry
+  f <- function(x0, xs) scan_loop(function(c, x) {
     c2 <- inner(c, x)
     list(c2, cond(c2 > 10, function(v) v - 10, function(v) v, c2))
   }, x0, xs)
@@ -227,7 +227,7 @@ test_that("nested loops: scan inside scan, cond inside scan", {
 
 test_that("loop bodies capture arrays as constants and traced values as inputs", {
   w <- rj_array(c(1, 2), dtype = "f64")
-  f <- function(x, k) scan(function(c, i) list(c + w * k, NULL), x, length = 3)$carry
+  f <- function(x, k) scan_loop(function(c, i) list(c + w * k, NULL), x, length = 3)$carry
   for_backends({
     expect_equal(as_r(jit(f)(c(0, 0), 2)), c(6, 12), label = backend)
   })
@@ -243,13 +243,13 @@ test_that("a weakly typed init takes the dtype the body gives it", {
 
 test_that("errors: carry type changes, wrong structure, while_loop gradients, bad cond branches", {
   x32 <- rj_array(c(1, 2, 3), dtype = "f32")
-  expect_error(jit(function(m) scan(function(s, x) list(list(m = as_dtype(s$m, "f32")), NULL), list(m = m), length = 2))(rj_array(c(1, 2, 3))),
+  expect_error(jit(function(m) scan_loop(function(s, x) list(list(m = as_dtype(s$m, "f32")), NULL), list(m = m), length = 2))(rj_array(c(1, 2, 3))),
                class = "rjax_type_error", regexp = "carry\\$m changes from f64\\[3\\] to f32\\[3\\]")
-  expect_error(jit(function(m) scan(function(s, x) list(sum(s), NULL), m, length = 2))(c(1, 2, 3)),
+  expect_error(jit(function(m) scan_loop(function(s, x) list(sum(s), NULL), m, length = 2))(c(1, 2, 3)),
                class = "rjax_type_error", regexp = "changes from f64\\[3\\] to f64\\[\\]")
-  expect_error(scan(function(s, x) list(list(s, s), NULL), 1, length = 2), class = "rjax_type_error", regexp = "structure")
-  expect_error(scan(function(s, x) s, 1, length = 2), class = "rjax_type_error", regexp = "list\\(carry, y\\)")
-  expect_error(scan(function(s, x) list(s, x), 1), class = "rjax_type_error", regexp = "length")
+  expect_error(scan_loop(function(s, x) list(list(s, s), NULL), 1, length = 2), class = "rjax_type_error", regexp = "structure")
+  expect_error(scan_loop(function(s, x) s, 1, length = 2), class = "rjax_type_error", regexp = "list\\(carry, y\\)")
+  expect_error(scan_loop(function(s, x) list(s, x), 1), class = "rjax_type_error", regexp = "length")
   expect_error(grad(function(x) while_loop(function(s) s < 10, function(s) s * 2, x))(1), class = "rjax_grad_error")
   expect_error(jit(function(x) cond(sum(x) > 0, function(x) x, function(x) sum(x), x))(c(1, 2)),
                class = "rjax_type_error", regexp = "f64\\[2\\] and false_fun returns f64\\[\\]")
@@ -262,6 +262,6 @@ test_that("errors: carry type changes, wrong structure, while_loop gradients, ba
 })
 
 test_that("make_ir shows the loop with its body", {
-  ir <- make_ir(function(x) scan(function(c, v) list(c * v, NULL), 1, x)$carry)(c(1, 2, 3))
+  ir <- make_ir(function(x) scan_loop(function(c, v) list(c * v, NULL), 1, x)$carry)(c(1, 2, 3))
   expect_match(format(ir), "scan\\[length=3")
 })

@@ -121,3 +121,14 @@ test_that("an R number passed through jit into grad stays weakly typed (f32 stay
   expect_equal(dtype(r), "f32")
   expect_equal(as.vector(r), c(2, 4))
 })
+
+test_that("un-jitted grad re-traces: captured values are never stale, R values out", {
+  k <- 1
+  g <- grad(function(x) sum(x * k))
+  expect_identical(g(c(1, 2)), c(1, 1))
+  k <- 5
+  expect_identical(g(c(1, 2)), c(5, 5))
+  vg <- value_and_grad(function(x, y) sum(x * y), wrt = 2)
+  expect_identical(vg(c(1, 2), c(3, 4)), list(value = 11, grad = c(1, 2)))
+  expect_identical(names(formals(args(grad(function(a, b = 1) a * b)))), c("a", "b"))
+})

@@ -64,14 +64,14 @@ test_that("SIGINT stops endless and long compiled loops with R's interrupt condi
     # a fori_loop with a traced (huge) bound, and a scan of 2e9 steps
     "fl <- jit(function(x, n) fori_loop(1L, n, function(i, c) c * 0.5 + 1, x))",
     "step(5, fl(matrix(1, 10, 10), 2000000000L))",
-    "step(6, scan(function(c, x) list(c * 0.999 + 1, NULL), rep(1, 100), length = 2000000000L))",
+    "step(6, scan_loop(function(c, x) list(c * 0.999 + 1, NULL), rep(1, 100), length = 2000000000L))",
     # a loop over a body with large kernels, on the pool (more than one thread)
     "options(rjax.threads = 2)",
     "big <- rj_array(matrix(runif(4e5), 400))",
     "fb <- jit(function(m) while_loop(function(s) sum(s) > -1, function(s) exp(-s) * 0.5 + s * 0.5, m))",
     "step(7, fb(big))",
     # the loop inside grad
-    "gl <- grad(function(x) sum(scan(function(c, i) list(c * 0.999999, NULL), x, length = 20000000L)$carry))",
+    "gl <- grad(function(x) sum(scan_loop(function(c, i) list(c * 0.999999, NULL), x, length = 20000000L)$carry))",
     "step(8, gl(1))",
     "rm(big)")
   res <- interrupt_child(scenarios)

@@ -69,11 +69,16 @@ test_that("arguments are matched like a call of f", {
   expect_rj_equal(jf(5), 3)
 })
 
-test_that("jit results are rj_arrays and can be fed back", {
+test_that("R values in, R values out; rj_arrays in, rj_arrays out; fed back", {
   jf <- jit(function(x) x / 2)
   r <- jf(jf(c(8, 4)))
-  expect_s4_class(r, "rj_array")
-  expect_rj_equal(r, c(2, 1))
+  expect_identical(r, c(2, 1))
+  ra <- jf(jf(rj_array(c(8, 4))))
+  expect_s4_class(ra, "rj_array")
+  expect_rj_equal(ra, c(2, 1))
+  expect_s4_class(jit(function(x) x / 2, output = "rj_array")(4), "rj_array")
+  expect_identical(jit(function(x) x / 2, output = "r")(rj_array(4)), 2)
+  expect_error(jit(function(x) x, output = "both"), class = "rjax_type_error")
 })
 
 test_that("jit inside jit inlines", {
@@ -125,4 +130,64 @@ test_that("ahead-of-time: jit_lower and jit_compile separate tracing from runnin
   expect_error(run(c(1, 2), c(1, 2)), class = "rjax_signature_error")
   expect_error(jit_lower(function(x) x, 1), class = "rjax_type_error")
   expect_output(print(run), "compiled program")
+})
+
+test_that("static arguments by position and by name; args() shows f's formals", {
+  f <- function(x, n = 2) if (n > 2) x * n else x
+  expect_identical(jit(f, static = 2)(c(1, 2), 3), c(3, 6))
+  expect_identical(jit(f, static = "n")(c(1, 2), 1), c(1, 2))
+  expect_identical(names(formals(args(jit(f)))), c("x", "n"))
+  expect_identical(formals(jit(f))$n, 2)
+  expect_identical(jit(f, static = 2)(c(1, 2)), c(1, 2))
+  expect_error(jit(f, static = 3), class = "rjax_type_error")
+  expect_error(jit(function(...) 1, static = 1), class = "rjax_type_error")
+})
+
+test_that("static values are keyed by value, closures and environments by identity", {
+  mk <- function(k) function(x) x * k
+  jf <- jit(function(x, g) g(x))
+  expect_identical(jf(1, mk(2)), 2)
+  expect_identical(jf(1, mk(3)), 3)
+  e <- new.env(); e$k <- 2
+  je <- jit(function(x, e) x * e$k, static = "e")
+  expect_identical(je(1, e), 2)
+  e2 <- new.env(); e2$k <- 5
+  expect_identical(je(1, e2), 5)
+  js <- jit(function(x, s) x * sum(s), static = "s")
+  expect_identical(js(1, c(1, 2)), 3)
+  expect_identical(js(1, c(1, 3)), 4)
+  expect_identical(js(1, c(1, 2)), 3)
+  expect_length(ls(attr(js, "rjax")$cache$entries), 2L)
+  # static rj_arrays: many short-lived arrays, never a stale program
+  ja <- jit(function(x, a) x + as.vector(a), static = "a")
+  for (i in 1:30) expect_identical(ja(0, rj_array(i)), as.numeric(i))
+})
+
+test_that("the jit cache is bounded (least recently used dropped first)", {
+  old <- options(rjax.jit_cache_size = 3L)
+  on.exit(options(old))
+  jf <- jit(function(x) x + 1)
+  for (n in 1:6) jf(numeric(n))
+  expect_length(ls(attr(jf, "rjax")$cache$entries), 3L)
+  expect_identical(jf(numeric(6)), rep(1, 6))
+  options(rjax.jit_cache_size = 0)
+  expect_error(jit(function(x) x), class = "rjax_type_error")
+})
+
+test_that("misleading inputs give clear classed errors (issue 10 item 7)", {
+  expect_error(jit(function(x) x + 1)("a"), class = "rjax_type_error")
+  expect_error(jit(function(x) x + 1)("a"), "character")
+  expect_error(jit(function(x) x + 1)(factor(c("a", "b"))), "factor")
+  expect_error(jit(function(x) x + 1)(), "argument `x` is missing")
+  expect_error(jit(function(x, n) rep(x, n))(1, 3), class = "rjax_concretization_error")
+  expect_error(jit(function(x, n) { dim(x) <- c(n, 2); x })(1:4, 2), class = "rjax_concretization_error")
+  expect_error(rj_array(1:3)[1e10], "1e\\+10")
+  expect_error(jit(function(x) x, backend = "cuda"), class = "rjax_backend_error")
+  expect_error(jit_dump(function(x) x), class = "rjax_type_error")
+})
+
+test_that("a tracer that escaped a failed trace is an error when used", {
+  g <- NULL
+  try(jit(function(x) { g <<- x; stop("boom") })(1), silent = TRUE)
+  expect_error(g + 1, class = "rjax_escaped_tracer_error")
 })

@@ -1,8 +1,10 @@
 """numpy peer: the JAX tutorial's PLN fit with hand-written gradients.
    python3 pln_numpy.py DATA_DIR ITERS DTYPE [slip|correct]
-Prints one CSV line: impl,dtype,config,seconds,loss"""
+Prints one CSV line: impl,dtype,config,seconds,loss,blas"""
 import os, sys, time
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blas_info import blas_description
 
 d, iters, dt = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 slip = len(sys.argv) > 4 and sys.argv[4] == "slip"
@@ -43,5 +45,6 @@ for it in range(iters):
     loss = -(n / 2 * logdet + np.sum(Y * Z - A + 0.5 * np.log(S2)) - 0.5 * tr + n * p / 2 - stir)
     gB = -(X.T @ (Y - A)); gM = -((Y - A) - MOm); gS = -(-A * S + 1 / S - S * np.diag(Om)[None, :])
     B = B + radam(gB, sts[0]); M = M + radam(gM, sts[1]); S = S + radam(gS, sts[2])
+secs = time.perf_counter() - t0
 cfg = "OPENBLAS_CORETYPE=" + os.environ.get("OPENBLAS_CORETYPE", "default")
-print("numpy,%s,%s,%.3f,%.6g" % (dt, cfg, time.perf_counter() - t0, float(loss)))
+print("numpy,%s,%s,%.3f,%.6g,%s" % (dt, cfg, secs, float(loss), blas_description()))

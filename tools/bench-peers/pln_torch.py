@@ -1,10 +1,12 @@
 """PyTorch peer: the JAX tutorial's PLN fit with autograd (eager, or the loss
 under torch.jit.script).
    python3 pln_torch.py DATA_DIR ITERS DTYPE eager|script [slip|correct]
-Prints one CSV line: impl,dtype,config,seconds,loss"""
+Prints one CSV line: impl,dtype,config,seconds,loss,blas"""
 import math, os, sys, time
 import numpy as np
 import torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blas_info import blas_description
 
 d, iters, dt, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 slip = len(sys.argv) > 5 and sys.argv[5] == "slip"
@@ -58,7 +60,11 @@ for it in range(iters):
     gB, gM, gS = torch.autograd.grad(loss, [B, M, S])
     with torch.no_grad():
         B += radam(gB, sts[0]); M += radam(gM, sts[1]); S += radam(gS, sts[2])
-cfg = "%s; OPENBLAS_CORETYPE=%s; OMP_WAIT_POLICY=%s" % (
+secs = time.perf_counter() - t0
+cfg = "%s; OPENBLAS_CORETYPE=%s; OMP_WAIT_POLICY=%s; %d threads" % (
     "torch.jit.script" if mode == "script" else "eager",
-    os.environ.get("OPENBLAS_CORETYPE", "default"), os.environ.get("OMP_WAIT_POLICY", "default"))
-print("pytorch,%s,%s,%.3f,%.6g" % (dt, cfg, time.perf_counter() - t0, float(loss)))
+    os.environ.get("OPENBLAS_CORETYPE", "default"), os.environ.get("OMP_WAIT_POLICY", "default"),
+    torch.get_num_threads())
+blas = "%s; torch BLAS_INFO=%s" % (blas_description(), torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0]
+                                   if "BLAS_INFO=" in torch.__config__.show() else "?")
+print("pytorch,%s,%s,%.3f,%.6g,%s" % (dt, cfg, secs, float(loss), blas))

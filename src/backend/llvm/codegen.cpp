@@ -26,6 +26,8 @@ namespace {
 
 using llvm::Value;
 
+constexpr int kMaxVectorisedCalls = 4;  // more scalar C calls in a body: the loop stays scalar
+
 llvm::Type* mem_type(llvm::LLVMContext& c, DType d) {
   switch (d) {
     case DType::f32: return llvm::Type::getFloatTy(c);
@@ -44,6 +46,7 @@ struct LlvmScalar : ScalarBuilder {
   llvm::IRBuilder<>& b;
   llvm::Value* flags = nullptr;  // i32 alloca: warnings raised by this kernel
   bool used_flags = false;
+  int scalar_calls = 0;  // calls to scalar C functions (the vectoriser can only scalarise them)
   std::vector<Value*> vals;
 
   LlvmScalar(llvm::Module& mod, llvm::IRBuilder<>& builder) : m(mod), c(mod.getContext()), b(builder) {}
@@ -85,6 +88,7 @@ struct LlvmScalar : ScalarBuilder {
       f->setDoesNotThrow();
       f->setDoesNotAccessMemory();
     }
+    ++scalar_calls;
     return b.CreateCall(callee, args);
   }
 
@@ -98,6 +102,7 @@ struct LlvmScalar : ScalarBuilder {
     DType d = args[0].dtype;
     std::vector<Value*> xs;
     for (auto& a : args) xs.push_back(d == DType::f32 ? b.CreateFPExt(v(a), b.getDoubleTy()) : v(a));
+    ++scalar_calls;
     Value* r = b.CreateCall(callee, xs);
     return wrap(d == DType::f32 ? b.CreateFPTrunc(r, ty(d)) : r, d);
   }
@@ -397,7 +402,20 @@ struct Gen {
     std::vector<Value*> vals(s.ops.size(), nullptr);
     body(vals);
     iphi->addIncoming(b.CreateAdd(i, b.getInt64(1)), b.GetInsertBlock());
-    b.CreateBr(inner);
+    llvm::BranchInst* latch = b.CreateBr(inner);
+    // A body of many scalar C calls gains nothing from vectorising (each
+    // call is repeated lane by lane) and costs the vectoriser and the code
+    // generator several times the scalar loop: keep such loops scalar.
+    if (sb.scalar_calls > kMaxVectorisedCalls) {
+      llvm::Metadata* off[] = {llvm::MDString::get(c, "llvm.loop.vectorize.enable"),
+                               llvm::ConstantAsMetadata::get(b.getFalse())};
+      llvm::Metadata* il[] = {llvm::MDString::get(c, "llvm.loop.interleave.count"),
+                              llvm::ConstantAsMetadata::get(b.getInt32(1))};
+      llvm::Metadata* ops[] = {nullptr, llvm::MDNode::get(c, off), llvm::MDNode::get(c, il)};
+      llvm::MDNode* loop = llvm::MDNode::getDistinct(c, ops);
+      loop->replaceOperandWith(0, loop);
+      latch->setMetadata(llvm::LLVMContext::MD_loop, loop);
+    }
     for (size_t in = 0; in < map_of.size(); ++in)
       if (map_of[in] == IndexMap::row) hoisted[in] = nullptr;
 

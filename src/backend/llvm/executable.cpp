@@ -5,6 +5,7 @@
 // at compile time (values whose lifetimes do not overlap share memory). A
 // call allocates only its outputs.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -327,7 +328,11 @@ ExecutablePtr compile_llvm(GraphPtr g) {
   auto e = std::make_shared<LlvmExecutable>();
   e->graph = g;
   e->backend = "llvm";
-  e->plan = fuse(*g, FusionRules{kernel_supports});
+  FusionRules rules;
+  rules.supports = kernel_supports;
+  rules.weight = kernel_weight;
+  rules.max_weight = kKernelMaxWeight;
+  e->plan = fuse(*g, rules);
   std::vector<KernelSpec> specs;
   for (const FusedKernel& K : e->plan.kernels) specs.push_back(make_spec(*g, K));
   std::string code;
@@ -365,6 +370,11 @@ ExecutablePtr compile_llvm(GraphPtr g) {
   plan_memory(*e);
   e->tuples.resize(g->nodes.size());
   e->text = "; ---- fusion plan ----\n" + print_plan(*g, e->plan);
+  char times[200];
+  std::snprintf(times, sizeof times, "; compiled %d kernel(s): IR %.1f ms, optimiser %.1f ms, machine code %.1f ms\n",
+                compiled.n_compiled, 1e3 * compiled.seconds_ir, 1e3 * compiled.seconds_optimise,
+                1e3 * compiled.seconds_machine_code);
+  e->text += times;
   if (dump) e->text += code.empty() ? "; (all kernels came from the compile cache)\n" : code;
   return e;
 }

@@ -14,6 +14,7 @@
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 
+#include <chrono>
 #include <mutex>
 #include <unordered_map>
 
@@ -22,6 +23,7 @@
 #include "codegen.h"
 #include "jit.h"
 #include "kernel_spec.h"
+#include "objcache.h"
 
 namespace rj {
 namespace {
@@ -60,7 +62,15 @@ struct Session {
     target.features = jtmb.getFeatures().getString();
     target.avx512 = target.features.find("+avx512f") != std::string::npos;
     tm = check(jtmb.createTargetMachine(), "creating the target machine");
-    jit = check(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create(), "creating the JIT");
+    // The compiler hands each object to the persistent cache (objcache.h).
+    auto compiler = [](llvm::orc::JITTargetMachineBuilder b)
+        -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+      auto t = b.createTargetMachine();
+      if (!t) return t.takeError();
+      return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(std::move(*t), persistent_object_cache());
+    };
+    jit = check(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).setCompileFunctionCreator(compiler).create(),
+                "creating the JIT");
     auto& jd = jit->getMainJITDylib();
     char prefix = jit->getDataLayout().getGlobalPrefix();
     jd.addGenerator(check(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix), "process symbols"));
@@ -158,6 +168,9 @@ std::string llvm_host_description() {
 CompiledKernels compile_kernel_set(const std::vector<KernelSpec>& specs, std::string* dump) {
   std::lock_guard<std::recursive_mutex> lk(session_mutex());
   Session& s = session();
+  using clk = std::chrono::steady_clock;
+  auto secs = [](clk::time_point a, clk::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+  auto t0 = clk::now();
   CompiledKernels out;
   out.fns.assign(specs.size(), nullptr);
   std::vector<std::string> keys(specs.size());
@@ -171,6 +184,8 @@ CompiledKernels compile_kernel_set(const std::vector<KernelSpec>& specs, std::st
   mod->setDataLayout(s.tm->createDataLayout());
   mod->setTargetTriple(s.tm->getTargetTriple().str());
   std::unordered_map<std::string, std::string> fresh;  // key -> symbol, compiled in this module
+  std::vector<size_t> todo;                            // specs compiled in this module, in order
+  bool releasing = false;  // a module with some of these kernels may still hold their names
   for (size_t k = 0; k < specs.size(); ++k) {
     keys[k] = specs[k].key();
     auto it = s.cache.find(keys[k]);
@@ -181,15 +196,31 @@ CompiledKernels compile_kernel_set(const std::vector<KernelSpec>& specs, std::st
         continue;
       }
       s.cache.erase(it);  // its module is being released
+      releasing = true;
     }
     if (fresh.count(keys[k])) continue;
-    std::string name = "rj_kernel_" + std::to_string(s.counter++);
-    emit_kernel(*mod, name, specs[k], s.target);
-    fresh[keys[k]] = name;
+    fresh[keys[k]] = "";
+    todo.push_back(k);
   }
   if (fresh.empty()) return out;
-  s.optimize(*mod);
-  if (dump) {
+  // The persistent cache (objcache.h): deterministic kernel names, and on a
+  // hit the module's object code instead of IR generation and compilation.
+  std::vector<std::string> todo_keys;
+  for (size_t k : todo) todo_keys.push_back(keys[k]);
+  ObjCacheEntry pc = releasing ? ObjCacheEntry{} : object_cache_lookup(todo_keys, s.target.cpu, s.target.features);
+  for (size_t j = 0; j < todo.size(); ++j) {
+    std::string name = releasing ? "rj_kernel_" + std::to_string(s.counter++) : pc.symbol_prefix + std::to_string(j);
+    if (!pc.object) emit_kernel(*mod, name, specs[todo[j]], s.target);
+    fresh[keys[todo[j]]] = name;
+  }
+  auto t1 = clk::now();
+  if (!pc.object) s.optimize(*mod);
+  auto t2 = clk::now();
+  out.seconds_ir = secs(t0, t1);
+  out.seconds_optimise = secs(t1, t2);
+  if (!pc.module_id.empty()) mod->setModuleIdentifier(pc.module_id);
+  if (dump && pc.object) *dump += "; (kernels loaded from the persistent compile cache)\n";
+  if (dump && !pc.object) {
     std::string ir;
     llvm::raw_string_ostream os(ir);
     mod->print(os, nullptr);
@@ -198,7 +229,8 @@ CompiledKernels compile_kernel_set(const std::vector<KernelSpec>& specs, std::st
   auto km = std::make_shared<KernelModule>();
   km->tracker = s.jit->getMainJITDylib().createResourceTracker();
   ++s.live_modules;
-  if (auto err = s.jit->addIRModule(km->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
+  if (auto err = pc.object ? s.jit->addObjectFile(km->tracker, std::move(pc.object))
+                           : s.jit->addIRModule(km->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
     fail("backend", "llvm backend: adding a module: " + take(std::move(err)));
   for (auto& kv : fresh) {
     auto addr = check(s.jit->lookup(kv.second), "looking up a kernel");
@@ -211,6 +243,8 @@ CompiledKernels compile_kernel_set(const std::vector<KernelSpec>& specs, std::st
     km->keys.push_back(kv.first);
   }
   hold(km);
+  out.seconds_machine_code = secs(t2, clk::now());
+  out.n_compiled = (int)fresh.size();
   for (size_t k = 0; k < specs.size(); ++k)
     if (!out.fns[k]) out.fns[k] = s.cache.at(keys[k]).fn;
   return out;

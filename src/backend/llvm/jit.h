@@ -19,6 +19,9 @@ struct KernelModule;  // defined in jit.cpp
 struct CompiledKernels {
   std::vector<KernelFn> fns;                           // one per spec
   std::vector<std::shared_ptr<KernelModule>> modules;  // keep these while calling fns
+  // Where the compile time went (zero when every kernel came from the cache).
+  int n_compiled = 0;
+  double seconds_ir = 0, seconds_optimise = 0, seconds_machine_code = 0;
 };
 
 // Like compile_kernels(), with the modules that keep the code alive.

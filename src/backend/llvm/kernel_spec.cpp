@@ -2,6 +2,8 @@
 // decides what the LLVM backend fuses): read from the primitives' definitions.
 #include "kernel_spec.h"
 
+#include "../../ir/scalar.h"
+
 #include <algorithm>
 #include <cstring>
 #include <sstream>
@@ -18,6 +20,41 @@ bool kernel_supports(const Graph& g, int v) {
     return t.size() == 1 || operand_map(g, v, n.in[0]) != IndexMap::linear;
   }
   return reduction_kind(g, v) != RedKind::none;
+}
+
+namespace {
+
+// Renders a scalar description without emitting anything: counts its ops.
+struct CountingBuilder : ScalarBuilder {
+  int n = 0, ids = 0;
+  SVal fresh(DType d) { return SVal{ids++, d}; }
+  SVal constant(double, DType d) override { return fresh(d); }
+  SVal basis(SOp o, const SVal*, int, DType result) override {
+    switch (o) {
+      case SOp::exp: case SOp::log: case SOp::tanh: n += 20; break;
+      case SOp::floordiv: case SOp::floormod: n += 12; break;
+      default: n += o > SOp::sqrt ? 4 : 1; break;  // past sqrt: calls into the C library
+    }
+    return fresh(result);
+  }
+  SVal call_special(const SpecialFn&, const std::vector<SVal>& args) override {
+    n += 4;
+    return fresh(args.empty() ? DType::f64 : args[0].dtype);
+  }
+  void warn_if(SVal, uint32_t) override { n += 2; }
+};
+
+}  // namespace
+
+int kernel_weight(const Graph& g, int v) {
+  const Node& n = g.nodes[v];
+  const PrimDef& p = prim(n.prim);
+  if (!p.elementwise || !p.scalar) return 1;  // reshape, broadcast: index maps; reductions: one step
+  CountingBuilder cb;
+  std::vector<SVal> args;
+  for (int u : n.in) args.push_back(cb.fresh(g.type(u).dtype));
+  p.scalar(cb, args, n.attrs);
+  return cb.n;
 }
 
 KernelSpec make_spec(const Graph& g, const FusedKernel& K) {
@@ -38,7 +75,7 @@ KernelSpec make_spec(const Graph& g, const FusedKernel& K) {
       if (op_of[u] >= 0) {
         r.kind = KRef::op;
         r.index = op_of[u];
-      } else if (un.value && un.value->size() == 1) {
+      } else if (is_immediate(g, u)) {
         r.kind = KRef::imm;
         r.value = un.value->get(0);
       } else {

@@ -55,6 +55,13 @@ KernelSpec make_spec(const Graph& g, const FusedKernel& k);
 // the loops support, and reshapes/broadcasts that are pure index maps.
 bool kernel_supports(const Graph& g, int v);
 
+// The size of node v's code in a kernel body, in basis ops: its scalar
+// description rendered by a counting builder (the polynomial exp, log and
+// tanh of math.cpp count as the ~20 instructions they emit). The fusion
+// budget below keeps one body small enough to compile in a few ms.
+int kernel_weight(const Graph& g, int v);
+constexpr int kKernelMaxWeight = 256;
+
 using KernelFn = void (*)(void** ptrs, int64_t rows, int64_t ilo, int64_t ihi, int64_t jlo, int64_t jhi,
                           double* red);
 

@@ -1,0 +1,31 @@
+# pln_pca(): the rank-constrained PLN model over a grid of ranks.
+
+test_that("pln_pca fits a grid of ranks with warm starts; BIC/ICL selection", {
+  set.seed(21)
+  n <- 120; p <- 15; q <- 2
+  C <- matrix(rnorm(p * q, sd = 0.6), p, q)
+  W <- matrix(rnorm(n * q), n, q)
+  O <- matrix(log(50), n, p)
+  Y <- matrix(rpois(n * p, exp(O + 0.5 + W %*% t(C))), n, p)
+  fam <- pln_pca(Y, O = O, ranks = 1:4, control = list(ftol_rel = 1e-7))
+  expect_s3_class(fam, "pln_pca_family")
+  expect_equal(fam$criteria$rank, 1:4)
+  expect_true(all(diff(fam$criteria$loglik) > -1))  # warm starts: more axes, no worse
+  expect_equal(fam$criteria$nb_param, p + p * (1:4) - (1:4) * (0:3) / 2)
+  best <- get_best_model(fam, "BIC")
+  expect_equal(best$rank, 2L)
+  expect_equal(get_best_model(fam, rank = 3)$rank, 3L)
+  expect_equal(best$BIC, best$loglik - log(n) / 2 * best$nb_param)
+  expect_equal(best$ICL, best$BIC - 0.5 * sum(log(2 * pi * exp(1) * best$S^2)))
+  expect_equal(dim(sigma(best)), c(p, p))
+  expect_equal(qr(sigma(best))$rank, 2L)
+  # The latent covariance is recovered up to rotation.
+  expect_lt(max(abs(sigma(best) - tcrossprod(C))), 0.35)
+  expect_output(print(fam), "best rank: 2 by BIC")
+  expect_output(print(best), "PLNPCA fit of rank 2")
+  sc <- pln_pca_scores(best)
+  expect_equal(dim(sc$scores), c(n, 2L))
+  expect_equal(sum(sc$percent), 100, tolerance = 1e-8)
+  expect_error(pln_pca(Y, O = O, ranks = 0), class = "rjax_pln_control_error")
+  expect_error(get_best_model(fam, rank = 9), "not fitted")
+})
