@@ -38,7 +38,8 @@ setClass("rj_tracer", contains = c("rj_value", "logical"),
 #'   numeric data frame), or an `rj_array`.
 #' @param dtype `NULL` (from R's type) or one of `"f64"`, `"f32"`, `"i32"`,
 #'   `"bool"`.
-#' @param device Only `"cpu"` in this version.
+#' @param device `"cpu"`; `"cuda"` gives an `rjax_device_error` saying what
+#'   is missing without a GPU (see [rj_to_device()]).
 #' @return An `rj_array`.
 #' @examples
 #' x <- rj_array(matrix(1:6 / 2, 2), dtype = "f32")
@@ -47,9 +48,7 @@ setClass("rj_tracer", contains = c("rj_value", "logical"),
 #' as.matrix(exp(x) * 2)
 #' @export
 rj_array <- function(x, dtype = NULL, device = "cpu") {
-  if (!identical(device, "cpu")) {
-    rj_abort("backend", sprintf("device '%s' is not available: this version of rjax runs on \"cpu\" only.", device))
-  }
+  if (!identical(device, "cpu")) return(rj_to_device(rj_array(x, dtype), device))  # R/device.R
   if (is.data.frame(x)) x <- as.matrix(x)
   if (is_rj_tracer(x)) {
     return(if (is.null(dtype)) x else as_dtype(x, dtype))

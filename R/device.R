@@ -3,37 +3,13 @@
 # asking for "cuda" where the driver, the toolkit's NVRTC or a GPU is
 # missing is an rjax_device_error that says which.
 
-#' Devices rjax can run on
-#'
-#' Lists the CPU and the NVIDIA GPUs the CUDA driver reports, with their
-#' names, memory and architectures. No CUDA installation is needed to call
-#' it: without a driver or a GPU the list holds the CPU only, and the
-#' `cuda` attribute says what was looked for and found (the driver, the
-#' runtime compiler NVRTC, cuBLAS and cuSOLVER).
-#'
-#' @return A data frame with one row per device: `device` (`"cpu"`,
-#'   `"cuda:0"`, ...), `kind`, `name`, `memory_gb` and `arch` (`"sm_90"`
-#'   for an H100 or H200; `NA` for the CPU). Attribute `cuda`: one line per
-#'   CUDA library.
-#' @seealso [rj_to_device()], [block_until_ready()].
-#' @examples
-#' d <- rj_devices()
-#' d
-#' cat(attr(d, "cuda"))
-#' @export
-rj_devices <- function() {
-  info <- .Call(C_rjc_cuda_info)
+# The GPUs as rows of rj_devices() (R/transforms.R): id, platform "cuda",
+# kind (the GPU's name and architecture), threads NA, memory in bytes.
+rj_cuda_device_rows <- function(info = .Call(C_rjc_cuda_info)) {
   n <- length(info$names)
-  d <- data.frame(
-    device = c("cpu", if (n) paste0("cuda:", seq_len(n) - 1L)),
-    kind = c("cpu", rep("cuda", n)),
-    name = c(sprintf("host CPU (%d threads)", as.integer(runtime_info()[["threads"]])), info$names),
-    memory_gb = c(NA_real_, round(info$memory / 2^30, 1)),
-    arch = c(NA_character_, info$arch),
-    stringsAsFactors = FALSE
-  )
-  attr(d, "cuda") <- info$libraries
-  d
+  data.frame(id = seq_len(n) - 1L, platform = rep("cuda", n),
+             kind = if (n) paste0(info$names, " (", info$arch, ")") else character(),
+             threads = rep(NA_integer_, n), memory = as.numeric(info$memory), stringsAsFactors = FALSE)
 }
 
 #' Is a CUDA GPU usable?
@@ -93,32 +69,21 @@ rj_to_device <- function(x, device) {
     "compile with jit(f, backend = \"cuda\"): its calls copy arguments to the GPU and results back."))
 }
 
-#' Wait until results are computed
-#'
-#' As JAX's `block_until_ready()`: returns its argument once every
-#' computation it depends on has finished. rjax's CPU backends finish
-#' before a call returns, and its CUDA programs wait for the GPU before
-#' they return their results, so this only synchronises the GPU when one
-#' is in use; it is cheap to call anywhere (for example before reading a
-#' timer).
-#' @param x Any value (an `rj_array`, a list of them, R data).
-#' @return `x`, invisibly.
-#' @examples
-#' y <- block_until_ready(jit(function(x) x * 2)(c(1, 2)))
-#' y
-#' @export
-block_until_ready <- function(x) {
-  .Call(C_rjc_cuda_sync)
-  invisible(x)
-}
+# Waits for the GPU's queued work (block_until_ready(), R/transforms.R);
+# nothing to do without one.
+rj_device_sync <- function() invisible(.Call(C_rjc_cuda_sync))
 
 # The one device of a call's array arguments: mixing devices is an error.
 rj_common_device <- function(leaves) {
-  devs <- unique(unlist(lapply(leaves, function(a) if (is_rj_array(a)) a@device), use.names = FALSE))
-  if (length(devs) > 1L) {
-    rj_abort("device", sprintf(
-      "arguments live on different devices (%s): move them to one with rj_to_device() first",
-      paste(devs, collapse = ", ")))
+  dev <- NULL
+  for (a in leaves) {
+    if (!is_rj_array(a)) next
+    if (is.null(dev)) dev <- a@device
+    else if (!identical(dev, a@device)) {
+      rj_abort("device", sprintf(
+        "arguments live on different devices (%s and %s): move them to one with rj_to_device() first",
+        dev, a@device))
+    }
   }
-  if (length(devs)) devs else "cpu"
+  if (is.null(dev)) "cpu" else dev
 }

@@ -3,8 +3,11 @@
 # index, concretization, grad, unsupported, singular, not_pd, backend, ...).
 
 rj_condition <- function(kind, message, call = NULL, data = list()) {
+  # A device that cannot be used (no CUDA driver, toolkit or GPU) is also a
+  # backend error: code that handles an unavailable backend handles it too.
+  parents <- if (identical(kind, "device")) "rjax_backend_error"
   structure(
-    class = c(paste0("rjax_", kind, "_error"), "rjax_error", "error", "condition"),
+    class = c(paste0("rjax_", kind, "_error"), parents, "rjax_error", "error", "condition"),
     c(list(message = message, call = call), data)
   )
 }

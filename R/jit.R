@@ -167,7 +167,9 @@ rj_new_cache <- function(size) {
 #' @param backend `"llvm"` (native code: element-wise chains and their
 #'   reductions are fused into vectorised, multi-threaded loops compiled with
 #'   LLVM; linear algebra runs as library calls) or `"interp"` (the reference
-#'   interpreter, one primitive at a time). Defaults to
+#'   interpreter, one primitive at a time) or `"cuda"` (NVIDIA GPUs: fused
+#'   kernels compiled with NVRTC; an `rjax_device_error` saying what is
+#'   missing where there is no driver, toolkit or GPU; see [rj_cuda_available()]). Defaults to
 #'   `getOption("rjax.backend")`, which is `"llvm"` unless set. With
 #'   `options(rjax.dump = TRUE)` (or the environment variable
 #'   `RJAX_DUMP_IR=1`) when a signature is compiled, [jit_dump()] also shows
@@ -203,6 +205,7 @@ jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm"),
   impl <- function(args) {
     if (is_tracing()) return(do.call(f, args))
     sig <- signature_key(args, static, cache$statics)
+    rj_common_device(sig$leaves)  # arrays of different devices: rjax_device_error (R/device.R)
     entry <- rj_cache_get(cache, sig$key)
     if (is.null(entry) || !rj_exe_alive(entry$exe)) {  # a restored function recompiles (R/serialize.R)
       entry <- compile_traced(f, args, sig$static, backend)
@@ -224,11 +227,13 @@ rj_match_output <- function(output) {
 }
 
 rj_match_backend <- function(backend) {
-  if (!is.character(backend) || length(backend) != 1L || !backend %in% rj_backends()) {
+  ok <- c(rj_backends(), "cuda")
+  if (!is.character(backend) || length(backend) != 1L || !backend %in% ok) {
     rj_abort("backend", sprintf("'backend' must be one of %s, not %s",
-                                paste0("\"", rj_backends(), "\"", collapse = ", "),
+                                paste0("\"", ok, "\"", collapse = ", "),
                                 paste(deparse(backend), collapse = " ")))
   }
+  if (backend == "cuda") rj_check_device("cuda")  # rjax_device_error naming what is missing (R/device.R)
   backend
 }
 

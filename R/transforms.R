@@ -462,6 +462,48 @@ trace_value_info <- function(f, args) {
   list(def = tr$out_def, shapes = shapes, offsets = c(0, cumsum(sizes))[seq_along(sizes)])
 }
 
+# ---- devices and synchronisation ------------------------------------------------
+
+#' Devices and synchronisation
+#'
+#' `rj_devices()` lists the devices rjax can run on, one row per device (a
+#' data frame: `id`, `platform`, `kind`, `threads`, `memory` in bytes): the
+#' CPU, and the NVIDIA GPUs the CUDA driver reports (platform `"cuda"`,
+#' kind = name and architecture). No CUDA installation is needed: without a
+#' driver or a GPU the list holds the CPU, and attribute `cuda` says which
+#' CUDA libraries were found (see [rj_cuda_available()]). `block_until_ready(x)` waits until every
+#' array in `x` has been computed and returns `x` (as JAX's
+#' `block_until_ready()`): use it around timings. On the CPU every rjax
+#' call returns finished arrays, so it returns at once; with an
+#' asynchronous device it is the synchronisation point.
+#' @param x An array, or a nested list of arrays.
+#' @return `rj_devices()`: a data frame. `block_until_ready()`: `x`.
+#' @examples
+#' rj_devices()
+#' x <- block_until_ready(jit(function(a) a %*% a)(diag(3)))
+#' @export
+rj_devices <- function() {
+  info <- runtime_info()
+  kind <- tryCatch({
+    cpu <- grep("^model name", readLines("/proc/cpuinfo", warn = FALSE), value = TRUE)
+    if (length(cpu)) trimws(sub("^[^:]*:", "", cpu[[1L]])) else "cpu"
+  }, error = function(e) "cpu", warning = function(w) "cpu")
+  cpu <- data.frame(id = 0L, platform = "cpu", kind = kind, threads = as.integer(info[["threads"]]),
+                    memory = as.numeric(rjax_memory()$machine), stringsAsFactors = FALSE)
+  cuda <- .Call(C_rjc_cuda_info)  # R/device.R: the GPUs, if any
+  structure(rbind(cpu, rj_cuda_device_rows(cuda)), cuda = cuda$libraries)
+}
+
+#' @rdname rj_devices
+#' @export
+block_until_ready <- function(x) {
+  # CPU kernels finish before their call returns: nothing is pending. A
+  # device backend synchronises here (one stream wait per array).
+  invisible(lapply(tree_flatten(x)$leaves, function(l) if (is_rj_array(l)) l@shape))
+  rj_device_sync()  # CUDA programs: the GPU's queue (R/device.R)
+  x
+}
+
 # ---- custom_jvp -----------------------------------------------------------------
 
 #' Functions with a custom forward-mode rule

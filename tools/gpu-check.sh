@@ -49,7 +49,7 @@ SRC="$ROOT/src"
   > "$BUILD/special_text.h"
 OBJS=""
 JOBS=$(nproc 2>/dev/null || echo 2)
-for f in "$SRC"/ir/*.cpp "$SRC"/prims/*.cpp "$SRC"/transforms/*.cpp "$SRC"/runtime/*.cpp "$SRC"/backend/control.cpp \
+for f in "$SRC"/ir/*.cpp "$SRC"/prims/*.cpp "$SRC"/transforms/*.cpp "$SRC"/runtime/*.cpp "$SRC"/backend/*.cpp \
          "$SRC"/backend/interp/*.cpp "$SRC"/backend/cuda/*.cpp "$SRC"/backend/llvm/kernel_spec.cpp \
          "$ROOT"/tools/gpu-check/driver.cpp; do
   o="$BUILD/$(echo "$f" | sed "s|$ROOT/||; s|/|_|g; s|\.cpp$|.o|")"

@@ -143,6 +143,18 @@ test_that("integer semantics, NA rules and warnings survive the device path", {
   expect_warning(jit_compile(lowered(function(x) sqrt(x), c(1, 2)), backend = "cuda-shim")(c(-1, 4)), "NaN")
 })
 
+test_that("R's NA stays NA, apart from NaN, in f64 device arithmetic", {
+  skip_without_shim()
+  f <- function(x, y) list(x + y, y * x, exp(x), x / 2, sqrt(y) - x)
+  x <- c(NA, NaN, 1, NA, 2)
+  y <- c(1, 1, NA, NaN, NaN)
+  lo <- lowered(f, x, y)
+  # A GPU returns the canonical NaN from arithmetic: the rendered f64 ops keep the operand's NaN.
+  expect_match(.Call(rjax:::C_rjc_cuda_source, lo$graph), "rj_nan_keep2(", fixed = TRUE)
+  got <- lapply(jit_compile(lo, backend = "cuda-shim")(x, y), as_r)
+  expect_identical(got, suppressWarnings(f(x, y)))
+})
+
 test_that("programs with host steps and control flow run through the device executable", {
   skip_without_shim()
   set.seed(2)
@@ -164,10 +176,17 @@ test_that("asking for CUDA without a GPU is an rjax_device_error that says what 
   e <- expect_error(jit_compile(lo, backend = "cuda"), class = "rjax_device_error")
   expect_match(conditionMessage(e), "driver|GPU")
   expect_error(rj_to_device(c(1, 2), "cuda"), class = "rjax_device_error")
+  expect_error(rj_array(c(1, 2), device = "cuda"), class = "rjax_device_error")
+  e <- expect_error(jit(function(x) x + 1, backend = "cuda"), class = "rjax_device_error")
+  expect_s3_class(e, "rjax_backend_error")  # an unavailable device is an unavailable backend
   expect_error(rj_to_device(1, "tpu"), "unknown device", class = "rjax_device_error")
   d <- rj_devices()
-  expect_identical(d$device, "cpu")
+  expect_identical(d$platform, "cpu")
   expect_match(attr(d, "cuda"), "driver:")
+  expect_identical(nrow(rjax:::rj_cuda_device_rows(list(names = character(), arch = character(), memory = numeric()))), 0L)
+  g <- rjax:::rj_cuda_device_rows(list(names = "NVIDIA H200", arch = "sm_90", memory = 150e9))
+  expect_identical(names(g), names(d))
+  expect_identical(g$kind, "NVIDIA H200 (sm_90)")
   expect_false(rj_cuda_available())
   expect_identical(block_until_ready(3), 3)
 })
@@ -200,4 +219,5 @@ test_that("arrays of different devices in one call are a classed error", {
   b@device <- "cuda:0"  # as a device array would be
   expect_error(rjax:::rj_common_device(list(a, b)), "different devices", class = "rjax_device_error")
   expect_identical(rjax:::rj_common_device(list(a, 1)), "cpu")
+  expect_error(jit(function(x, y) x + y)(a, b), "different devices", class = "rjax_device_error")
 })

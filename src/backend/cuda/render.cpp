@@ -145,6 +145,14 @@ struct CudaScalar : ScalarBuilder {
       case SOp::atan2: case SOp::pow: e = fn(sop_name(o), d) + "(" + x + ", " + y + ")"; break;
       case SOp::count: fail("internal", "cuda renderer: bad basis op");
     }
+    // R's NA_real_ is a NaN payload that x86 arithmetic carries through; a
+    // GPU's arithmetic and math functions return the canonical NaN instead.
+    // f64 results keep an operand's NaN as the host does (the first NaN
+    // operand), so NA + 1 stays NA on the device. (Sign and selection ops
+    // move bits and need nothing; f32 has no NA.)
+    if (result == DType::f64 && d == DType::f64 && o != SOp::neg && o != SOp::abs && o != SOp::min && o != SOp::max &&
+        o != SOp::select && o != SOp::convert)
+      e = n == 1 ? "rj_nan_keep1(" + e + ", " + x + ")" : "rj_nan_keep2(" + e + ", " + x + ", " + y + ")";
     return emit(e, result);
   }
 };
@@ -387,6 +395,9 @@ RJ_DEV int rj_f2i(double x) {
 RJ_DEV unsigned char rj_is_na_f64(double x) {
   return (unsigned char)(x != x && (unsigned)(rj_dbits(x) & 0xFFFFFFFFull) == 1954u);
 }
+// The result, or the first NaN operand when the result is NaN (see CudaScalar::basis).
+RJ_DEV double rj_nan_keep1(double r, double x) { return r != r && x != x ? x : r; }
+RJ_DEV double rj_nan_keep2(double r, double x, double y) { return r != r ? (x != x ? x : y != y ? y : r) : r; }
 // R's pmin/pmax: NaN when either is NaN (the second one's when both are).
 template <class T> RJ_DEV T rj_min(T x, T y) { T r = y < x ? y : x; r = x != x ? x : r; return y != y ? y : r; }
 template <class T> RJ_DEV T rj_max(T x, T y) { T r = y > x ? y : x; r = x != x ? x : r; return y != y ? y : r; }
