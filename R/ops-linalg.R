@@ -147,3 +147,48 @@ tv_norm <- function(x, type = c("O", "I", "F", "M", "2")) {
   )
 }
 
+
+# backsolve()/forwardsolve(): the triangular solve primitive on the leading
+# k x k block (only its upper / lower triangle is read, as in R).
+rj_trisolve <- function(r, x, k, upper.tri, transpose) {
+  r <- as_rj(r)
+  if (length(r@shape) != 2L) rj_abort("shape", "'r' must be a matrix")
+  vec <- is.null(dim(x))
+  xx <- as_rj(if (vec && !is_rj_value(x)) base::matrix(x) else x)
+  if (length(xx@shape) < 2L) xx <- rj_reshape(xx, c(length(xx), 1L))
+  k <- as.integer(k)
+  if (k < 1L || k > min(r@shape)) rj_abort("shape", "invalid 'k' argument")
+  if (xx@shape[[1L]] < k) rj_abort("shape", "invalid argument values in 'backsolve'")
+  if (any(r@shape != k)) r <- r[seq_len(k), seq_len(k), drop = FALSE]
+  if (xx@shape[[1L]] != k) xx <- xx[seq_len(k), , drop = FALSE]
+  rx <- float_pair(r, xx)
+  out <- rj_bind("trisolve", rx, list(ints = c(as.integer(upper.tri), as.integer(transpose))))
+  if (vec) rj_reshape(out, if (k == 1L) integer() else k) else out
+}
+
+tv_backsolve <- function(r, x, k = ncol(r), upper.tri = TRUE, transpose = FALSE) {
+  if (!rj_any_value(r, x)) return(base::backsolve(r, x, k, upper.tri, transpose))
+  rj_trisolve(r, x, k, upper.tri, transpose)
+}
+
+tv_forwardsolve <- function(l, x, k = ncol(l), upper.tri = FALSE, transpose = FALSE) {
+  if (!rj_any_value(l, x)) return(base::forwardsolve(l, x, k, upper.tri, transpose))
+  rj_trisolve(l, x, k, upper.tri, transpose)
+}
+
+# kronecker(X, Y): outer(X, Y, FUN) laid out as R does, [i, j] blocks
+# X[i, j] * Y, by one permutation of the outer product's dimensions.
+tv_kronecker <- function(X, Y, FUN = "*", make.dimnames = FALSE, ...) {
+  if (!rj_any_value(X, Y)) return(base::kronecker(X, Y, FUN, make.dimnames, ...))
+  dX <- dim(X) %||% length(X)
+  dY <- dim(Y) %||% length(Y)
+  r <- max(length(dX), length(dY))
+  dX <- c(dX, rep(1L, r - length(dX)))
+  dY <- c(dY, rep(1L, r - length(dY)))
+  op <- outer(X, Y, FUN, ...)
+  op <- rj_reshape(as_rj(op), c(dX, dY))
+  perm <- as.vector(rbind(r + seq_len(r), seq_len(r)))  # (Y1, X1, Y2, X2, ...)
+  rj_reshape(aperm(op, perm), dX * dY)
+}
+
+`tv_%x%` <- function(X, Y) tv_kronecker(X, Y)
