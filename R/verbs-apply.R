@@ -94,14 +94,31 @@ tv_Map <- function(f, ...) {
 
 tv_Reduce <- function(f, x, init, right = FALSE, accumulate = FALSE, simplify = TRUE) {
   if (is_rj_value(x)) x <- rj_as_list(x)
-  args <- list(f, x)
-  if (!missing(init)) args <- c(args, list(init))
-  args <- c(args, list(right = right, accumulate = accumulate))
-  if ("simplify" %in% names(formals(base::Reduce))) args$simplify <- simplify  # R >= 4.3
-  out <- do.call(base::Reduce, args)
-  # With accumulate = TRUE base R unlists results of length one; traced ones
-  # are stacked instead.
-  if (accumulate && isTRUE(simplify) && is.list(out) && any_rj_in(out) && all(lengths(out) == 1L)) rj_stack(out) else out
+  if (!accumulate) {
+    args <- c(list(f, x), if (!missing(init)) list(init), list(right = right))
+    return(do.call(base::Reduce, args))
+  }
+  # accumulate = TRUE: base R would unlist() rjax values (they extend
+  # "logical"), and f may capture traced values while x is plain, so the
+  # accumulation is done here, in base R's order.
+  f <- match.fun(f)
+  ind <- seq_along(x)
+  if (right) ind <- rev(ind)
+  if (missing(init)) {
+    if (!length(ind)) return(list())
+    acc <- x[[ind[[1L]]]]
+    ind <- ind[-1L]
+  } else {
+    acc <- init
+  }
+  out <- list(acc)
+  for (i in ind) {
+    acc <- if (right) forceAndCall(2, f, x[[i]], acc) else forceAndCall(2, f, acc, x[[i]])
+    out[[length(out) + 1L]] <- acc
+  }
+  if (right) out <- rev(out)
+  if (!isTRUE(simplify) || !all(vapply(out, length, 1L) == 1L)) return(out)
+  if (any_rj_in(out)) rj_stack(out) else unlist(out, recursive = FALSE)
 }
 
 tv_Filter <- function(f, x) {

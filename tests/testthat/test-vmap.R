@@ -135,7 +135,7 @@ test_that("selu's where and its vmap(grad)", {
 test_that("rj_devices() lists the CPU and block_until_ready() returns its argument", {
   d <- rj_devices()
   expect_s3_class(d, "data.frame")
-  expect_true("cpu" %in% d$device)
+  expect_true("cpu" %in% d$platform)
   x <- list(a = rj_array(1:3), b = 2)
   expect_identical(block_until_ready(x), x)
 })
