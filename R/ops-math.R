@@ -152,7 +152,8 @@ tv_ifelse <- function(test, yes, no) {
 #'
 #' `pmax()`/`pmin()` on rjax arrays (R's versions elsewhere).
 #' @param ... Arrays or numbers, recycled as in R.
-#' @param na.rm Ignored for rjax arrays (they hold no NA).
+#' @param na.rm Drop missing values: a position is `NA` only when every
+#'   argument is missing there (as in base R).
 #' @return An `rj_array` (or traced value).
 #' @examples
 #' pmax(rj_array(c(-1, 2, 3)), 0)
@@ -161,7 +162,7 @@ tv_ifelse <- function(test, yes, no) {
 tv_pmax <- function(..., na.rm = FALSE) {
   args <- list(...)
   if (!any(vapply(args, is_rj_value, NA))) return(base::pmax(..., na.rm = na.rm))
-  Reduce(function(a, b) rj_ew("max", a, b), args)
+  Reduce(rj_parallel_combine("max", na.rm), args)
 }
 
 #' @rdname pmax
@@ -169,5 +170,14 @@ tv_pmax <- function(..., na.rm = FALSE) {
 tv_pmin <- function(..., na.rm = FALSE) {
   args <- list(...)
   if (!any(vapply(args, is_rj_value, NA))) return(base::pmin(..., na.rm = na.rm))
-  Reduce(function(a, b) rj_ew("min", a, b), args)
+  Reduce(rj_parallel_combine("min", na.rm), args)
+}
+
+# Pairwise step of pmax/pmin; with na.rm a missing side yields the other.
+rj_parallel_combine <- function(prim, na.rm) {
+  if (!isTRUE(na.rm)) return(function(a, b) rj_ew(prim, a, b))
+  function(a, b) {
+    m <- rj_ew(prim, a, b)
+    rj_ew("select", rj_ew("is_na", as_rj(a)), b, rj_ew("select", rj_ew("is_na", as_rj(b)), a, m))
+  }
 }

@@ -16,8 +16,9 @@ rj_center_cols <- function(x) sweep_rj(x, 2L, colMeans(x), `-`)
 
 tv_var <- function(x, y = NULL, na.rm = FALSE, use) {
   if (!rj_any_value(x, y)) return(forward_to_base(stats::var, match.call(), parent.frame(), list()))
-  if (isTRUE(na.rm) || !missing(use)) rj_unsupported("var(na.rm =, use =)", "rjax arrays hold no NA to remove; leave these arguments out.")
+  use <- if (missing(use)) { if (isTRUE(na.rm)) "na.or.complete" else "everything" } else rj_cov_use(use)
   vec <- is.null(dim(x)) && (is.null(y) || is.null(dim(y)))
+  if (use != "everything") return(rj_var_complete(x, y, vec))
   if (vec && is.null(y)) {
     n <- length(x)
     d <- float_of(as_rj(x)) - mean(float_of(as_rj(x)))
@@ -29,12 +30,40 @@ tv_var <- function(x, y = NULL, na.rm = FALSE, use) {
   if (vec) rj_reshape(out, integer()) else out
 }
 
+# `use =` of var/cov/cor: the complete-case choices keep static shapes (rows
+# with a missing value get weight 0); the others depend on the data.
+rj_cov_use <- function(use) {
+  use <- match.arg(use, c("everything", "all.obs", "complete.obs", "na.or.complete", "pairwise.complete.obs"))
+  if (use == "all.obs") rj_unsupported("use = \"all.obs\"", "Whether to signal an error would depend on traced values; use \"everything\" (NA propagates) or \"complete.obs\".")
+  if (use == "pairwise.complete.obs") rj_unsupported("use = \"pairwise.complete.obs\"", "Use \"complete.obs\" (complete cases), or impute before the traced function.")
+  if (use == "na.or.complete") "complete.obs" else use
+}
+
+# Covariance over complete cases: a row counts when neither x nor y has a
+# missing value in it. Base R gives NA for no complete case (na.or.complete);
+# here n - 1 <= 0 gives NaN/Inf.
+rj_var_complete <- function(x, y, vec) {
+  xm <- float_of(rj_as_matrix(x))
+  ym <- if (is.null(y)) xm else float_of(rj_as_matrix(y))
+  w <- (rowSums(is.na(xm)) == 0) & (rowSums(is.na(ym)) == 0)
+  w <- as_dtype(w, xm@dtype)
+  n <- sum(w)
+  centre <- function(m) {
+    m0 <- rj_na_fill(m, 0) * w
+    (m0 - rep(colSums(m0) / n, each = m@shape[[1L]])) * w
+  }
+  xc <- centre(xm)
+  yc <- if (is.null(y)) xc else centre(ym)
+  out <- crossprod(xc, yc) / (n - 1)
+  if (vec) rj_reshape(out, integer()) else out
+}
+
 tv_cov <- function(x, y = NULL, use = "everything", method = c("pearson", "kendall", "spearman")) {
   if (!rj_any_value(x, y)) return(forward_to_base(stats::cov, match.call(), parent.frame(), list()))
   if (!missing(method) && !identical(match.arg(method), "pearson")) {
     rj_unsupported(sprintf("cov(method = \"%s\")", method[[1L]]), "Rank correlations need sorting of traced values; use the Pearson covariance.")
   }
-  tv_var(x, y)
+  tv_var(x, y, use = use)
 }
 
 tv_cor <- function(x, y = NULL, use = "everything", method = c("pearson", "kendall", "spearman")) {
@@ -42,9 +71,18 @@ tv_cor <- function(x, y = NULL, use = "everything", method = c("pearson", "kenda
   if (!missing(method) && !identical(match.arg(method), "pearson")) {
     rj_unsupported(sprintf("cor(method = \"%s\")", method[[1L]]), "Rank correlations need sorting of traced values; use the Pearson correlation.")
   }
-  s <- tv_var(x, y)
-  sx <- sqrt(diag(tv_var(rj_as_matrix(x))))
-  sy <- if (is.null(y)) sx else sqrt(diag(tv_var(rj_as_matrix(y))))
+  s <- tv_var(x, y, use = use)
+  if (rj_cov_use(use) != "everything") {
+    # Standard deviations over the same complete cases as the covariance.
+    xm <- rj_as_matrix(x); ym <- if (is.null(y)) xm else rj_as_matrix(y)
+    both <- tv_cbind(xm, ym)
+    v <- diag(tv_var(both, use = use))
+    px <- xm@shape[[2L]]
+    sx <- sqrt(v[seq_len(px)]); sy <- if (is.null(y)) sx else sqrt(v[-seq_len(px)])
+  } else {
+    sx <- sqrt(diag(tv_var(rj_as_matrix(x))))
+    sy <- if (is.null(y)) sx else sqrt(diag(tv_var(rj_as_matrix(y))))
+  }
   if (!length(s@shape)) return(s / (sx * sy))
   s / outer(sx, sy)
 }
@@ -129,10 +167,13 @@ tv_sort <- function(x, decreasing = FALSE, ...) {
 
 tv_median <- function(x, na.rm = FALSE, ...) {
   if (!is_rj_value(x)) return(stats::median(x, na.rm, ...))
+  if (isTRUE(na.rm)) rj_unsupported("median(na.rm = TRUE)", "The middle position would depend on how many values are missing; remove missing values before the traced function.")
   n <- length(x)
   s <- rj_sort_values(x)
   half <- (n + 1L) %/% 2L
-  if (n %% 2L == 1L) s[half] else mean(s[half + 0:1])
+  m <- if (n %% 2L == 1L) s[half] else mean(s[half + 0:1])
+  # base R: any missing value makes the median NA (sorting would move it).
+  rj_ew("select", any(is.na(x)), NA_real_, float_of(as_rj(m)))
 }
 
 tv_mean <- function(x, ...) {

@@ -111,3 +111,50 @@ test_that("reductions work with rjax only loaded (overlay)", {
   x <- matrix(rnorm(12), 4)
   expect_rj_equal(rjax::jit(f)(x), base::colSums(x) + base::rowMeans(t(x)) + base::colMeans(x))
 })
+
+test_that("na.rm = TRUE drops missing values as base R does, eagerly and under jit", {
+  x <- matrix(c(1, NA, 3, 4, 5, NaN), 3)
+  xi <- matrix(c(1L, NA, 3L, 4L), 2)
+  v <- c(2, NA, 5, 1)
+  fs <- list(
+    function(x) sum(x, na.rm = TRUE), function(x) max(x, na.rm = TRUE), function(x) min(x, na.rm = TRUE),
+    function(x) prod(x, na.rm = TRUE), function(x) range(x, na.rm = TRUE), function(x) mean(x, na.rm = TRUE),
+    function(x) max(x, 10, na.rm = TRUE), function(x) sum(x)
+  )
+  mats <- list(
+    function(x) colSums(x, na.rm = TRUE), function(x) rowSums(x, na.rm = TRUE),
+    function(x) colMeans(x, na.rm = TRUE), function(x) rowMeans(x, na.rm = TRUE)
+  )
+  for (a in list(x, xi, v)) for (f in c(fs, if (is.matrix(a)) mats)) {
+    expect_equal(jit(f)(a), f(a), label = deparse(body(f)))
+    expect_equal(as.array(f(rj_array(a))), as.array(f(a)), label = paste("eager", deparse(body(f))))
+  }
+  # integers stay integers, as in base R
+  expect_identical(jit(function(x) max(x, na.rm = TRUE))(xi), 4L)
+})
+
+test_that("var/cov/cor/sd on complete cases and median with NA follow base R", {
+  set.seed(1)
+  z <- matrix(rnorm(40), 10)
+  z[c(3, 17)] <- NA
+  expect_equal(jit(function(z) var(z, na.rm = TRUE))(z), var(z, na.rm = TRUE))
+  expect_equal(jit(function(z) cov(z, use = "complete.obs"))(z), cov(z, use = "complete.obs"))
+  expect_equal(jit(function(z) cor(z, use = "complete.obs"))(z), cor(z, use = "complete.obs"))
+  expect_equal(jit(function(z) sd(z[, 1], na.rm = TRUE))(z), sd(z[, 1], na.rm = TRUE))
+  expect_equal(jit(function(z) median(z[, 1]))(z), NA_real_)
+  expect_equal(jit(function(z) median(z[, 3]))(z), median(z[, 3]))
+  expect_error(jit(function(z) median(z, na.rm = TRUE))(z), class = "rjax_unsupported_error")
+  expect_error(jit(function(z) cor(z, use = "pairwise.complete.obs"))(z), class = "rjax_unsupported_error")
+  # missing entries get no gradient; the others see the count of present values
+  g <- grad(function(z) sum(colMeans(z, na.rm = TRUE)))(z)
+  expect_equal(g[3], 0)
+  expect_equal(g[1], 1 / 9)
+})
+
+test_that("pmax/pmin with na.rm = TRUE follow base R", {
+  a <- c(1, NA, 3, NA); b <- c(NA, 2, 1, NA)
+  for (f in list(function(a, b) pmax(a, b, na.rm = TRUE), function(a, b) pmin(a, b, 0, na.rm = TRUE),
+                 function(a, b) pmax(a, b), function(a, b) pmin(a, 2, na.rm = TRUE))) {
+    expect_equal(jit(f)(a, b), f(a, b), label = deparse(body(f)))
+  }
+})

@@ -37,7 +37,8 @@ test_that("sort, median and trimmed means match base R with gradients", {
   expect_traced(function(x) mean(x, trim = 0.5), list(x), label = "trim 0.5 is the median")
   expect_traced(function(x) mean(x, 0.1), list(x), label = "trim by position")
   expect_equal(plain(mean(rj_array(x), trim = 0.25)), mean(x, trim = 0.25))
-  expect_error(jit(function(x) mean(x, na.rm = TRUE))(x), class = "rjax_unsupported_error")
+  expect_equal(jit(function(x) mean(x, na.rm = TRUE))(c(x, NA)), mean(x))
+  expect_error(jit(function(x) mean(x, trim = 0.1, na.rm = TRUE))(x), class = "rjax_unsupported_error")
 })
 
 test_that("rowsum, tabulate, which.max and which.min", {
