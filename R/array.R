@@ -193,7 +193,7 @@ setMethod("show", "rj_value", function(object) print.rj_value(object))
 
 #' @export
 summary.rj_value <- function(object, ...) {
-  if (is_rj_tracer(object)) return(object)
+  if (is_rj_tracer(object)) rj_unsupported("summary()", "summary() builds a printed table; use quantile(), mean() or range(), which trace.")
   summary(as.vector(rj_values(object)), ...)
 }
 

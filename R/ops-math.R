@@ -72,6 +72,9 @@ setMethod("is.nan", "rj_value", function(x) rj_ew("is_nan", x))
 #' @rdname rj-ops
 #' @export
 setMethod("is.finite", "rj_value", function(x) rj_ew("is_finite", x))
+#' @rdname rj-ops
+#' @export
+setMethod("is.infinite", "rj_value", function(x) !rj_ew("is_finite", x) & !rj_ew("is_na", x))
 
 #' Mathematical functions on rjax arrays
 #'

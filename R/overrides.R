@@ -231,6 +231,36 @@ rj_ifelse_traced <- function(test, yes, no) {
 rj_is_matrix <- function(x) if (is_rj_value(x)) length(x@shape) == 2L else base::is.matrix(x)
 rj_is_array <- function(x) if (is_rj_value(x)) length(x@shape) >= 2L else base::is.array(x)
 
+# Type questions about rjax values in traced code, answered as base R would
+# for the R array the value stands for (base's answers would describe the S4
+# object: typeof() "logical", is.double() FALSE, class() "rj_tracer"), so that
+# `if (is.double(x))` or `if (inherits(x, "matrix"))` takes the same branch
+# as without jit(). S3 dispatch still sees rjax's classes.
+rj_storage <- function(x) switch(x@dtype, f32 = , f64 = "double", i32 = "integer", bool = "logical")
+rj_implicit_class <- function(x) {
+  r <- length(x@shape)
+  if (r == 2L) c("matrix", "array") else if (r > 2L) "array" else switch(rj_storage(x), double = "numeric", rj_storage(x))
+}
+rj_type_routes <- list(
+  is.double = function(x) if (is_rj_value(x)) rj_storage(x) == "double" else base::is.double(x),
+  is.integer = function(x) if (is_rj_value(x)) rj_storage(x) == "integer" else base::is.integer(x),
+  is.logical = function(x) if (is_rj_value(x)) rj_storage(x) == "logical" else base::is.logical(x),
+  is.vector = function(x, mode = "any") {
+    if (!is_rj_value(x)) return(base::is.vector(x, mode))
+    length(x@shape) <= 1L && mode %in% c("any", rj_storage(x), if (rj_storage(x) != "logical") "numeric")
+  },
+  typeof = function(x) if (is_rj_value(x)) rj_storage(x) else base::typeof(x),
+  storage.mode = function(x) if (is_rj_value(x)) rj_storage(x) else base::storage.mode(x),
+  mode = function(x) if (is_rj_value(x)) { if (rj_storage(x) == "logical") "logical" else "numeric" } else base::mode(x),
+  class = function(x) if (is_rj_value(x)) rj_implicit_class(x) else base::class(x),
+  inherits = function(x, what, which = FALSE) {
+    if (!is_rj_value(x)) return(base::inherits(x, what, which))
+    cls <- c(rj_implicit_class(x), base::class(x), "rj_value")
+    if (which) match(what, cls, nomatch = 0L) else any(what %in% cls)
+  },
+  anyNA = function(x, recursive = FALSE) if (is_rj_value(x)) any(is.na(x)) else base::anyNA(x, recursive)
+)
+
 # The environment attached while tracing: the generics (created in R/zzz.R),
 # every other tv_ verb, and the routing closures.
 rj_verbs_env <- function() {
@@ -248,6 +278,7 @@ rj_verbs_env <- function() {
     assign("ifelse", rj_ifelse_traced, envir = env)
     assign("is.matrix", rj_is_matrix, envir = env)
     assign("is.array", rj_is_array, envir = env)
+    for (v in names(rj_type_routes)) assign(v, rj_type_routes[[v]], envir = env)
     .rj_state$verbs_env <- env
     env
   }

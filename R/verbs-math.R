@@ -132,7 +132,15 @@ rj_untraced <- list(
   svd = c("base", "Singular value decompositions are not traced; use chol(), solve() or crossprod() where the algebra allows."),
   qr = c("base", "QR decompositions are not traced; solve least squares with solve(crossprod(X), crossprod(X, y)) or chol()."),
   order = c("base", "The order of traced values is not known while tracing; use sort() (traced) or where() for value-dependent choices."),
-  rank = c("base", "Ranks of traced values are not known while tracing; use sort() (traced) or compute ranks outside.")
+  rank = c("base", "Ranks of traced values are not known while tracing; use sort() (traced) or compute ranks outside."),
+  kappa = c("base", "Condition numbers need a QR or singular value decomposition, which are not traced; compute it outside the traced function."),
+  lm.fit = c("stats", "Least squares by QR is not traced; use solve(crossprod(X), crossprod(X, y))."),
+  lsfit = c("stats", "Least squares by QR is not traced; use solve(crossprod(X), crossprod(X, y))."),
+  fft = c("stats", "Fourier transforms are not traced; compute them outside the traced function."),
+  besselJ = c("base", "Bessel functions are not traced; compute them outside the traced function."),
+  besselY = c("base", "Bessel functions are not traced; compute them outside the traced function."),
+  besselI = c("base", "Bessel functions are not traced; compute them outside the traced function."),
+  besselK = c("base", "Bessel functions are not traced; compute them outside the traced function.")
 )
 
 make_untraced_verb <- function(name, pkg, hint) {

@@ -80,3 +80,30 @@ test_that("f32 cannot keep NA apart from NaN (documented)", {
   expect_identical(as_r(is.na(x)), c(TRUE, TRUE, FALSE))
   expect_identical(as_r(is.nan(x)), c(TRUE, TRUE, FALSE))
 })
+
+test_that("type questions in traced code are answered for the R array a value stands for", {
+  m <- matrix(c(1.5, 2, 3, 5), 2); v <- c(1.5, 2, 3); iv <- 1:3; lv <- c(TRUE, FALSE)
+  qs <- list(
+    function(x) is.double(x), function(x) is.integer(x), function(x) is.logical(x), function(x) is.vector(x),
+    function(x) is.vector(x, "numeric"), function(x) typeof(x), function(x) mode(x), function(x) storage.mode(x),
+    function(x) class(x), function(x) inherits(x, "matrix"), function(x) inherits(x, c("array", "numeric"), which = TRUE),
+    function(x) anyNA(x), function(x) is.infinite(x), function(x) if (is.matrix(x)) 1 else 2
+  )
+  for (a in list(m, v, iv, lv)) for (q in qs) expect_equal(jit(q)(a), q(a), label = paste(deparse(body(q)), typeof(a)))
+  expect_true(jit(function(x) anyNA(x))(c(1, NA)))
+})
+
+test_that("base functions that would read an rjax value as R data are classed errors", {
+  # kappa() -> qr.default() would hand the object to Fortran with dimensions
+  # from nrow()/ncol(): listed as unsupported instead.
+  m <- matrix(c(1.5, 2, 3, 5), 2)
+  expect_error(jit(function(x) kappa(x))(m), class = "rjax_unsupported_error")
+  expect_error(jit(function(x) besselJ(x, 0))(m), class = "rjax_unsupported_error")
+  gc()
+  # An eager array still prints, copies and serializes.
+  x <- rj_array(m)
+  y <- x; attr(y, "note") <- "copy"
+  expect_equal(as.array(y + 1), m + 1)
+  expect_true(is.raw(serialize(x, NULL)))
+  expect_equal(kappa(as.array(x)), kappa(m))
+})
