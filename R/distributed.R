@@ -63,6 +63,26 @@ rj_mpi_info <- function() {
   s[c("active", "launched", "rank", "size", "library", "timeout", "deterministic", "calls", "bytes")]
 }
 
+#' NCCL for collectives between GPUs
+#'
+#' With the CUDA backend in an MPI job of several ranks, [rj_psum()] (and
+#' the sums of [shard_map()]) and [rj_all_gather()] run on the device
+#' buffers through NCCL, opened at run time like the other CUDA libraries,
+#' when every rank has it; otherwise (and for [rj_pmax_axis()] /
+#' [rj_pmin_axis()], which follow R's NA rules, and in deterministic mode)
+#' the values go through the host and MPI. `rj_nccl_info()` says which.
+#'
+#' @return A list: `loaded` (libnccl opened), `library`, `version` (as
+#'   `ncclGetVersion()` gives it, e.g. 22304 for 2.23.4), `why_not` (what
+#'   is missing when not loaded), `in_use` (the job runs its device
+#'   collectives through NCCL: decided by all ranks at the first one),
+#'   `calls` and `bytes` (NCCL collectives and their payload on this rank).
+#' @seealso [rj_mpi_info()], [rj_devices()].
+#' @examples
+#' rj_nccl_info()$loaded
+#' @export
+rj_nccl_info <- function() .Call(C_rjc_mpi, "nccl", NULL)
+
 # Resets the traffic counters (benchmarks).
 rj_mpi_reset_counters <- function() invisible(.Call(C_rjc_mpi, "reset", NULL))
 

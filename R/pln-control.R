@@ -70,6 +70,11 @@ pln_check_choice <- function(x, name, choices) {
 #'   each call, on every iteration of it).
 #' @param trace Keep the ELBO of every iteration.
 #' @param progress Show a progress bar.
+#' @param distributed Fit over the ranks of an MPI job (`mpirun -np K
+#'   Rscript fit.R`): the data given to [pln_fit()] on each rank are that
+#'   rank's samples (rows), and the statistics that sum over samples are
+#'   all-reduced (see [pln_fit_distributed()]). Without `mpirun` the fit is
+#'   the single-process fit.
 #' @param tol Deprecated name of `ftol_rel`.
 #' @return A list of class `pln_control`.
 #' @examples
@@ -80,7 +85,7 @@ pln_check_choice <- function(x, name, choices) {
 pln_control <- function(covariance = c("full", "diagonal", "spherical"), algorithm = c("vem", "radam"),
                         max_iter = 1000L, ftol_rel = NULL, lr = 0.1, optimizer = "radam", clip = NULL,
                         dtype = c("f64", "f32"), backend = getOption("rjax.backend", "llvm"),
-                        chunk = 10L, trace = TRUE, progress = interactive(), tol = NULL) {
+                        chunk = 10L, trace = TRUE, progress = interactive(), distributed = FALSE, tol = NULL) {
   covariance <- pln_check_choice(covariance, "covariance", c("full", "diagonal", "spherical"))
   algorithm <- pln_check_choice(algorithm, "algorithm", c("vem", "radam"))
   if (!is.null(tol)) ftol_rel <- tol
@@ -94,7 +99,8 @@ pln_control <- function(covariance = c("full", "diagonal", "spherical"), algorit
     dtype = pln_check_choice(dtype, "dtype", c("f64", "f32")),
     backend = pln_check_choice(backend, "backend", c("llvm", "interp")),
     chunk = pln_check_count_arg(chunk, "chunk"),
-    trace = pln_check_flag(trace, "trace"), progress = pln_check_flag(progress, "progress")
+    trace = pln_check_flag(trace, "trace"), progress = pln_check_flag(progress, "progress"),
+    distributed = pln_check_flag(distributed, "distributed")
   ), class = "pln_control")
 }
 
@@ -128,6 +134,7 @@ print.pln_control <- function(x, ...) {
     opt <- if (inherits(x$optimizer, "rjax_optimizer")) "custom optimizer" else x$optimizer
     cli::cat_line(sprintf("  optimizer %s, lr %g%s", opt, x$lr, if (is.null(x$clip)) "" else sprintf(", clip %g", x$clip)))
   }
+  if (isTRUE(x$distributed)) cli::cat_line("  distributed over the ranks of the MPI job (each rank passes its samples)")
   invisible(x)
 }
 

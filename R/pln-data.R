@@ -37,8 +37,8 @@ pln_check_counts <- function(Y, what = "counts") {
 
 # The model-level checks: all-zero species cannot be fitted (their latent
 # mean goes to -Inf).
-pln_check_species <- function(Y) {
-  zero <- which(colSums(Y) == 0)
+pln_check_species <- function(Y, ev = pln_eager_reducers(FALSE)) {
+  zero <- which(ev$sum(colSums(Y)) == 0)
   if (length(zero)) {
     nm <- colnames(Y)[zero] %||% as.character(zero)
     pln_data_error("%d species (column%s %s) have only zero counts: their latent mean would be -Inf. Remove them, e.g. Y[, colSums(Y) > 0].",
@@ -47,12 +47,14 @@ pln_check_species <- function(Y) {
   invisible(Y)
 }
 
-pln_check_design <- function(X, n) {
+# In a distributed fit (`ev`) a rank's rows may miss a level: the rank is
+# that of all samples (of the all-reduced X'X).
+pln_check_design <- function(X, n, ev = pln_eager_reducers(FALSE)) {
   if (!is.numeric(X) || is.null(dim(X))) pln_data_error("the design matrix X must be a numeric matrix.")
   if (nrow(X) != n) pln_data_error("the design matrix X has %d rows but the counts have %d.", nrow(X), n)
   if (ncol(X) == 0L) pln_data_error("the design matrix has no columns: use ~ 1 for an intercept-only model.")
   if (anyNA(X) || any(!is.finite(X))) pln_data_error("the covariates contain NA or infinite values: %s.", pln_where(X, !is.finite(X)))
-  qx <- qr(X)
+  qx <- if (ev$distributed) qr(ev$sum(crossprod(X))) else qr(X)
   if (qx$rank < ncol(X)) {
     pln_data_error("the design matrix is rank deficient (rank %d < %d columns; e.g. %s): drop aliased covariates.",
                    qx$rank, ncol(X), paste(colnames(X)[qx$pivot[-seq_len(qx$rank)]] %||% "a column", collapse = ", "))

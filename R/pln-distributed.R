@@ -1,20 +1,60 @@
-# Data-parallel PLN fit over the ranks of an MPI job (shard_map() and
-# rj_psum(), R/distributed.R). Each rank holds its rows (samples) of Y, X,
-# O and of the variational parameters M, S; the optimiser's step on (M, S)
-# is local (the gradient of the ELBO with respect to a sample's M and S
-# involves only that sample, B and Omega), and the closed forms of B and
-# Sigma need only all-reduced statistics:
-#   crossprod(X, mu)              d x p    (B = solve(X'X, X' mu))
-#   crossprod(M), colSums(S * S)  p x p, p (Sigma)
-#   the ELBO's sum over samples   1
-# two rj_psum() calls per iteration (the first three after B is known are
-# packed into one). The iteration is the one of pln_fit()'s gradient path
-# (algorithm = "radam": RAdam on M, S; B and Sigma profiled after every
-# step; its stopping rule pln_run()), written per rank,
-# so that one rank gives pln_fit()'s numbers and K ranks the same to
-# reduction-order rounding.
+# Data-parallel PLN fits over the ranks of an MPI job (shard_map() and
+# rj_psum(), R/distributed.R): pln_fit(..., control = pln_control(distributed
+# = TRUE)) and its wrapper pln_fit_distributed(). Each rank holds its rows
+# (samples) of Y, X, O and of the variational parameters; the steps on
+# those are local (a sample's ELBO term involves only that sample, B and
+# Sigma), and everything that sums over samples -- the closed forms of B
+# and Sigma, the ELBO, the Newton step on the design's coefficients,
+# SQUAREM's norms -- goes through one pair of reduction hooks,
+# pln_reducers() inside compiled code and pln_eager_reducers() outside it.
+# With one process the hooks are the identity, so the single-process fit
+# is the same program; with K ranks every rank computes the same B, Sigma,
+# ELBO and step decisions (all-reduced values), so all stop together.
+#
+# algorithm = "radam" (the tutorial's first-order path) is written per rank
+# below (pln_dist_step_fn()); the default variational EM is R/pln-vem.R
+# with the hooks.
 
 dist_axis <- "samples"
+
+# Sums and maxima over all samples of per-rank statistics, in traced code
+# (the compiled chunk runs under shard_map()).
+pln_reducers <- function(distributed) {
+  if (!distributed) return(list(sum = identity, max = identity))
+  list(sum = function(x) rj_psum(x, dist_axis), max = function(x) rj_pmax_axis(x, dist_axis))
+}
+
+# The same on R values, outside compiled code, plus the rank-ordered
+# gather along rows (every rank must make the same calls: they are
+# collectives).
+pln_eager_reducers <- function(distributed) {
+  if (!distributed) return(list(distributed = FALSE, sum = identity, max = identity, gather = identity))
+  over_ranks <- function(f) {
+    g <- shard_map(f, "local", "replicated", axis = dist_axis)
+    function(x) {
+      d <- dim(x)
+      r <- g(x + 0)
+      if (is.null(d)) as.vector(r) else r
+    }
+  }
+  list(distributed = TRUE, sum = over_ranks(function(x) rj_psum(x, dist_axis)),
+       max = over_ranks(function(x) rj_pmax_axis(x, dist_axis)),
+       gather = over_ranks(function(x) rj_all_gather(x, dist_axis)))
+}
+
+# A chunk function that also counts the bytes this rank sends into
+# collectives (attr "bytes": a function returning the total so far).
+pln_count_bytes <- function(chunk) {
+  total <- 0
+  mpi_bytes <- function() .Call(C_rjc_mpi, "info", NULL)$bytes
+  f <- function(carry, dat, k) {
+    before <- mpi_bytes()
+    r <- chunk(carry, dat, k)
+    total <<- total + mpi_bytes() - before
+    r
+  }
+  structure(f, bytes = function() total)
+}
 
 # The ELBO terms of one rank's samples at fixed (B, Omega) that depend on
 # (M, S) (pln_elbo_fixed() without n/2 log det Omega, constant in M and S).
@@ -66,108 +106,99 @@ pln_dist_chunk_fn <- function(step, backend) {
 #' `pln_fit_distributed()` fits the model of [pln_fit()] by data
 #' parallelism: started as `mpirun -np K Rscript fit.R`, each of the K
 #' processes holds only its samples (rows of `Y`, `X`, `O` and of the
-#' variational parameters), and per iteration the ranks all-reduce
-#' `crossprod(X, mu)` (d x p), `crossprod(M)` (p x p), `colSums(S^2)` and
-#' the ELBO (two [rj_psum()] calls; about `8 (d p + p^2 + p + 1)` bytes per
-#' rank and iteration). The iteration is pln_fit()'s gradient path (RAdam on
-#' the variational parameters, `B` and `Sigma` in closed form), so the
-#' result equals the single-process fit up to the rounding of the sums'
-#' order; with one rank (no `mpirun`) it is the single-process fit.
+#' variational parameters), and everything that sums over samples is
+#' all-reduced with [rj_psum()] inside the compiled iterations: the closed
+#' forms of `B` (`d x p`) and `Sigma` (`p x p`), the ELBO, and the norms of
+#' the SQUAREM acceleration (so all ranks take the same steps and stop
+#' together). It is `pln_fit(Y, X = X, O = O, control = pln_control(...,
+#' distributed = TRUE))`, which can also be called directly, formula
+#' interface included (each rank passing its rows of `data`). Both
+#' algorithms run distributed: the default variational EM and
+#' `algorithm = "radam"`. The result equals the single-process fit up to the
+#' rounding of the sums' order (`options(rjax.mpi_deterministic = TRUE)`
+#' fixes that order, see [rj_mpi_info()]); with one process (no `mpirun`)
+#' it is the single-process fit.
 #'
 #' Input: with `rows = "local"` (the default) `Y`, `X` and `O` are this
 #' rank's rows, for example from its own file ([pln_read_shard()]), so no
 #' process needs the whole matrix; with `rows = "all"` every rank passes the
 #' whole data and keeps its block of rows (see [shard_map()]).
 #'
+#' The fit is a `pln_fit` whose `M`, `S`, `Y`, `X`, `O` and `fitted()` are
+#' this rank's rows (`rows` gives their indices among all samples) while
+#' `B`, `Sigma`, `loglik`, `nobs()`, the criteria and `vcov()` concern all
+#' samples. Methods that sum over samples (`vcov()`, `standard_error()`,
+#' `confint()`, `ICL()`) are collectives: call them on every rank.
+#'
 #' @param Y Counts: this rank's rows (or all rows with `rows = "all"`).
 #' @param X Design matrix rows (default: intercept).
 #' @param O Offsets on the log scale (default: 0).
-#' @param control [pln_control()] (or a list of its options) with
-#'   `algorithm = "radam"` and `covariance = "full"` (the distributed fit
-#'   runs the first-order path; pln_fit()'s default variational EM is not
-#'   distributed yet). Convergence as in pln_fit() (`ftol_rel`).
+#' @param control [pln_control()] or a list of its options (`distributed`
+#'   is set to `TRUE`).
 #' @param rows `"local"` or `"all"`.
-#' @return An object of class `pln_fit_distributed`: `B`, `Sigma`, `Omega`
-#'   (the same on every rank), `M`, `S` (this rank's rows), `rows` (their
-#'   indices among all samples), `elbo` (per iteration), `loglik`, `n`
-#'   (all samples), `p`, `d`, `n_iter`, `converged`, `ranks`, `seconds`,
+#' @return An object of class `c("pln_fit_distributed", "pln_fit")`: the
+#'   components of [pln_fit()] plus `rows`, `ranks`, `rank` and
 #'   `bytes_per_iter` (bytes this rank sent into collectives per iteration).
 #' @seealso [pln_fit()], [pln_write_shards()], [shard_map()].
 #' @examples
 #' sim <- pln_simulate(40, 5, seed = 1)
-#' fit <- pln_fit_distributed(sim$Y, O = sim$O, control = pln_control(algorithm = "radam", max_iter = 50))
+#' fit <- pln_fit_distributed(sim$Y, O = sim$O)
 #' fit
 #' coef(fit)
+#' # the same from the formula interface
+#' dat <- pln_data(sim$Y, data.frame(g = gl(2, 20)), offset = exp(sim$O))
+#' fit2 <- pln_fit(Abundance ~ g + offset(log(Offset)), dat, control = pln_control(distributed = TRUE))
+#' fit2$rows[1:3]
 #' @export
-pln_fit_distributed <- function(Y, X = NULL, O = NULL, control = pln_control(algorithm = "radam"),
-                                rows = c("local", "all")) {
+pln_fit_distributed <- function(Y, X = NULL, O = NULL, control = pln_control(), rows = c("local", "all")) {
   rows <- match.arg(rows)
   control <- as_pln_control(control)
-  if (control$algorithm != "radam" || control$covariance != "full") {
-    rj_abort("pln_control", paste("pln_fit_distributed() runs algorithm = \"radam\" with covariance = \"full\":",
-                                  "use control = pln_control(algorithm = \"radam\", ...)."))
-  }
-  s <- mpi_state()
-  Y <- as.matrix(Y)
-  if (!is.numeric(Y) || anyNA(Y) || any(Y < 0)) rj_abort("type", "counts must be non-negative numbers without NA")
-  if (is.null(X)) X <- matrix(1, nrow(Y), 1, dimnames = list(NULL, "(Intercept)"))
-  X <- as.matrix(X)
-  if (is.null(O)) O <- 0
-  O <- if (length(O) == 1L || length(O) == nrow(Y)) matrix(O, nrow(Y), ncol(Y)) else as.matrix(O)
-  if (nrow(X) != nrow(Y) || !identical(dim(O), dim(Y))) {
-    rj_abort("shape", "Y, X and O must have the same number of rows (and O the dims of Y)")
-  }
+  control$distributed <- TRUE
   if (rows == "all") {
-    idx <- rank_rows(nrow(Y), s$size, s$rank)
-    Y <- Y[idx, , drop = FALSE]; X <- X[idx, , drop = FALSE]; O <- O[idx, , drop = FALSE]
+    s <- mpi_state()
+    Y <- as.matrix(Y)
+    n <- nrow(Y)
+    idx <- rank_rows(n, s$size, s$rank)
+    Y <- Y[idx, , drop = FALSE]
+    if (!is.null(X)) X <- as.matrix(X)[idx, , drop = FALSE]
+    if (!is.null(O) && NROW(O) == n && length(O) > 1L) O <- if (is.null(dim(O))) O[idx] else O[idx, , drop = FALSE]
   }
-  core <- pln_dist_optimize(Y, X, O, control)
-  sp <- colnames(Y) %||% paste0("Y", seq_len(ncol(Y)))
-  dimnames(core$B) <- list(colnames(X) %||% paste0("X", seq_len(ncol(X))), sp)
-  dimnames(core$Sigma) <- list(sp, sp)
-  structure(c(core, list(Omega = solve(core$Sigma), loglik = core$elbo[[length(core$elbo)]], p = ncol(Y),
-                         d = ncol(X), ranks = s$size, rank = s$rank, control = control)),
-            class = "pln_fit_distributed")
+  fit <- pln_fit(Y, X = X, O = O, control = control)
+  fit$call <- match.call()
+  fit
 }
 
-pln_dist_optimize <- function(Y, X, O, control) {
+# algorithm = "radam" over the ranks: pln_radam_fit()'s iteration, per rank.
+pln_dist_radam_fit <- function(Y, X, O, w, control) {
+  ev <- pln_eager_reducers(TRUE)
+  if (ev$max(any(w != 1) + 0) > 0) rj_abort("pln_control", "algorithm = \"radam\" does not take weights: use algorithm = \"vem\".")
+  if (control$covariance != "full") rj_abort("pln_control", "algorithm = \"radam\" fits covariance = \"full\" only: use algorithm = \"vem\".")
   dt <- control$dtype
   arr <- function(x) rj_array(x, dtype = dt)
-  allsum <- shard_map(function(x) rj_psum(x, dist_axis), "local", "replicated", axis = dist_axis)
-  counts <- allsum(c(nrow(Y), 0))
-  n <- counts[[1L]]
-  first <- shard_map(function(x) rj_all_gather(x, dist_axis), "local", "replicated", axis = dist_axis)(nrow(Y) + 0)
-  rows <- as.integer(sum(first[seq_len(mpi_state()$rank)])) + seq_len(nrow(Y))
+  n <- ev$sum(nrow(Y) + 0)
   # Start from the log counts (as pln_fit()): B by least squares, M the residual.
   L <- log1p(Y) - O
-  XtX <- allsum(crossprod(X))
-  B0 <- solve(XtX, allsum(crossprod(X, L)))
+  XtX <- ev$sum(crossprod(X))
+  B0 <- solve(XtX, ev$sum(crossprod(X, L)))
   M0 <- L - X %*% B0
   S0 <- matrix(0.5, nrow(Y), ncol(Y))
-  Sigma0 <- (allsum(crossprod(M0)) + diag(allsum(colSums(S0^2)))) / n
+  Sigma0 <- (ev$sum(crossprod(M0)) + diag(ev$sum(colSums(S0^2)))) / n
   data <- list(Y = arr(Y), X = arr(X), O = arr(O), XtX = arr(XtX), N = arr(n * ncol(Y)), n = arr(n))
   opt <- pln_optimizer(control)
   st <- list(M = arr(M0), S = arr(S0), B = arr(B0), Sigma = arr(Sigma0))
   st$opt <- opt$init(list(M = st$M, S = st$S))
   chunk_fn <- pln_dist_chunk_fn(pln_dist_step_fn(opt), control$backend)
-  const <- allsum(-sum(log_factorial(Y)))
-  bytes <- 0
-  chunk <- function(carry, dat, k) {
-    before <- .Call(C_rjc_mpi, "info", NULL)$bytes
+  chunk <- pln_count_bytes(function(carry, dat, k) {
     r <- chunk_fn(carry, dat, k)
-    bytes <<- bytes + .Call(C_rjc_mpi, "info", NULL)$bytes - before
     list(carry = r$state, elbo = r$elbo)
-  }
+  })
   # pln_fit()'s stopping rule; every rank holds the same all-reduced ELBO,
   # so all stop together.
-  run <- pln_run(chunk, st, data, pln_ftol(control, n, ncol(Y)), const, what = "pln_fit_distributed")
+  run <- pln_run(chunk, st, data, control, ev$sum(-sum(log_factorial(Y))))
   st <- run$carry
-  it <- run$n_iter
-  elbo <- run$elbo
-  converged <- run$converged
   list(M = as.matrix(st$M), S = abs(as.matrix(st$S)), B = as.matrix(st$B), Sigma = as.matrix(st$Sigma),
-       elbo = elbo, n_iter = it, converged = converged, n = n, rows = rows,
-       seconds = run$seconds, bytes_per_iter = bytes / max(it, 1L))
+       elbo = run$elbo, loglik = run$elbo[[length(run$elbo)]], n_iter = run$n_iter, converged = run$converged,
+       seconds = run$seconds, bytes_per_iter = attr(chunk, "bytes")() / max(run$n_iter, 1L))
 }
 
 #' @rdname pln_fit_distributed
@@ -188,10 +219,6 @@ format.pln_fit_distributed <- function(x, ...) {
             if (x$converged) "converged" else "not converged"),
     sprintf("  %.0f bytes sent per iteration by this rank; %.2f s", x$bytes_per_iter, x$seconds))
 }
-
-#' @rdname pln_fit_distributed
-#' @export
-coef.pln_fit_distributed <- function(object, ...) object$B
 
 #' Per-rank input files for a distributed PLN fit
 #'

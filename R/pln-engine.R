@@ -13,10 +13,11 @@ pln_clamp <- function(x) pmin(pmax(x, -1), 1)
 # with the diagonal of a majorant of X' diag(w A_j) X (exact for
 # indicator designs, hence dat$Xn, see pln_newton_design()): the direction
 # along which B of an all-zero group drifts to -Inf. Returns the d x p
-# increment of the coefficients of dat$Xn.
-pln_x_newton <- function(dat, A) {
-  gB <- crossprod(dat$Xn, (dat$Y - A) * dat$w)
-  hB <- crossprod(dat$aX, A * dat$wr)
+# increment of the coefficients of dat$Xn. `red` sums the per-rank
+# statistics of a distributed fit (pln_reducers()).
+pln_x_newton <- function(dat, A, red = pln_reducers(FALSE)) {
+  gB <- red$sum(crossprod(dat$Xn, (dat$Y - A) * dat$w))
+  hB <- red$sum(crossprod(dat$aX, A * dat$wr))
   pln_clamp(gB / pmax(hB, dat$tiny))
 }
 
@@ -24,12 +25,29 @@ pln_x_newton <- function(dat, A) {
 # distinct values (factor designs, with or without an intercept), the
 # indicators of those values span the same space and make the step exact
 # whatever the coding: X = Xn %*% Xu, so coefficients map as B = Xu^-1 Bn.
-pln_newton_design <- function(X) {
-  key <- do.call(paste, c(as.data.frame(X), sep = "\r"))
-  u <- unique(key)
-  if (length(u) != ncol(X)) return(list(Xn = X, to_B = diag(ncol(X))))
+# In a distributed fit (`ev`, pln_eager_reducers(TRUE)) the distinct rows
+# are those of all ranks, in the order of first appearance over the ranks'
+# blocks of rows, which is the single-process order.
+pln_newton_design <- function(X, ev = pln_eager_reducers(FALSE)) {
+  row_key <- function(M) do.call(paste, c(as.data.frame(M), sep = "\r"))
+  key <- row_key(X)
+  d <- ncol(X)
+  U <- X[!duplicated(key), , drop = FALSE]
+  if (ev$distributed) {
+    # Each rank's distinct rows, padded to d rows (more than d anywhere
+    # means more than d in all), gathered in rank order.
+    if (ev$max(nrow(U) + 0) > d) return(list(Xn = X, to_B = diag(d)))
+    counts <- ev$gather(nrow(U) + 0)
+    pad <- matrix(0, d, d)
+    pad[seq_len(nrow(U)), ] <- U
+    G <- ev$gather(pad)
+    U <- G[unlist(lapply(seq_along(counts), function(r) (r - 1L) * d + seq_len(counts[[r]]))), , drop = FALSE]
+    U <- U[!duplicated(row_key(U)), , drop = FALSE]
+  }
+  if (nrow(U) != d) return(list(Xn = X, to_B = diag(d)))
+  u <- row_key(U)
   Xn <- outer(match(key, u), seq_along(u), "==") * 1
-  Xu <- X[match(u, key), , drop = FALSE]
+  Xu <- U
   list(Xn = Xn, to_B = solve(Xu), Xu = Xu)
 }
 
@@ -43,17 +61,21 @@ pln_tree_maxabs <- function(a) Reduce(pmax, lapply(a, function(x) max(abs(x))))
 # double step F(F(x)) is kept. The step length is also capped so that no
 # coordinate moves by more than `max_move` (log scale), which keeps the
 # linear divergence of B for all-zero groups (and huge jumps) from
-# producing singular covariances.
-pln_squarem <- function(step, tiny, max_move = 3) {
+# producing singular covariances. The norms are over all samples: in a
+# distributed fit `red` reduces them over the ranks, so that every rank
+# takes the same step length and the same accept/reject decision.
+pln_squarem <- function(step, tiny, max_move = 3, red = pln_reducers(FALSE)) {
   function(carry, dat) {
     x <- carry$par
     s1 <- step(x, dat)
     s2 <- step(s1$par, dat)
     r <- Map(`-`, s1$par, x)
     v <- Map(function(a, b, c) a - 2 * b + c, s2$par, s1$par, x)
-    alpha <- -sqrt(pln_tree_sum(r) / pmax(pln_tree_sum(v), tiny))
-    va <- pln_tree_maxabs(v)
-    ra <- pln_tree_maxabs(r)
+    sums <- red$sum(c(pln_tree_sum(r), pln_tree_sum(v)))
+    alpha <- -sqrt(sums[1L] / pmax(sums[2L], tiny))
+    maxs <- red$max(c(pln_tree_maxabs(v), pln_tree_maxabs(r)))
+    va <- maxs[1L]
+    ra <- maxs[2L]
     cap <- (sqrt(ra * ra + va * max_move) - ra) / pmax(va, tiny)
     alpha <- pmax(pmin(alpha, -1), -pmax(cap, 1))
     xq <- Map(function(a, b, c) a - 2 * alpha * b + alpha * alpha * c, x, r, v)
@@ -65,14 +87,20 @@ pln_squarem <- function(step, tiny, max_move = 3) {
 }
 
 # A compiled program running `k` iterations of `iter(carry, dat)`; returns
-# the final carry and the k ELBO values.
-pln_chunk_program <- function(iter, backend) {
-  jit(function(carry, dat, k) {
+# the final carry and the k ELBO values. A distributed program runs the
+# loop under shard_map() (each rank on its rows; `iter` then reduces its
+# statistics with rj_psum(), pln_reducers(TRUE)).
+pln_chunk_program <- function(iter, backend, distributed = FALSE) {
+  loop <- function(carry, dat, k) {
     r <- scan_loop(function(c, x) {
       s <- iter(c, dat)
       list(s, s$elbo)
     }, carry, length = k)
     list(carry = r$carry, elbo = r$ys)
+  }
+  if (!distributed) return(jit(loop, static = "k", backend = backend))
+  jit(function(carry, dat, k) {
+    shard_map(function(carry, dat) loop(carry, dat, k), in_specs = "local", out_specs = "local", axis = dist_axis)(carry, dat)
   }, static = "k", backend = backend)
 }
 

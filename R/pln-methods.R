@@ -8,9 +8,12 @@ pln_nb_param <- function(object) {
   p * object$d + cov
 }
 
+# Sums over samples: a distributed fit holds this rank's samples only.
+pln_fit_reducers <- function(object) pln_eager_reducers(inherits(object, "pln_fit_distributed"))
+
 pln_entropy <- function(object) {
-  w <- object$weights %||% rep(1, object$n)
-  0.5 * sum(w * (object$p * log(2 * pi * exp(1)) + rowSums(log(object$S^2))))
+  w <- object$weights %||% rep(1, nrow(object$M))
+  pln_fit_reducers(object)$sum(0.5 * sum(w * (object$p * log(2 * pi * exp(1)) + rowSums(log(object$S^2)))))
 }
 
 #' Methods for PLN fits
@@ -115,12 +118,14 @@ sigma.pln_fit <- function(object, ...) object$Sigma
 # Variational Fisher information of B, one d x d block per species, inverted.
 pln_vcov_blocks <- function(object) {
   A <- fitted(object)
-  w <- object$weights %||% rep(1, object$n)
+  w <- object$weights %||% rep(1, nrow(A))
+  d <- object$d
+  info <- vapply(seq_len(object$p), function(j) crossprod(object$X, object$X * (w * A[, j])), matrix(0, d, d))
+  info <- array(pln_fit_reducers(object)$sum(as.vector(info)), c(d, d, object$p))
   # A coefficient of a group with only zero counts has (almost) no
   # information: its variance comes out huge (or Inf), not as an error.
   lapply(seq_len(object$p), function(j) {
-    info <- crossprod(object$X, object$X * (w * A[, j]))
-    tryCatch(solve(info, tol = 0), error = function(e) matrix(Inf, object$d, object$d))
+    tryCatch(solve(matrix(info[, , j], d, d), tol = 0), error = function(e) matrix(Inf, d, d))
   })
 }
 

@@ -131,6 +131,9 @@ pln_pca_one <- function(init, md, control, const) {
 pln_pca <- function(formula, data = NULL, subset = NULL, ranks = 1:5, control = pln_control(), X = NULL, O = NULL) {
   cl <- match.call()
   control <- as_pln_control(control)
+  if (control$distributed) {
+    rj_abort("pln_control", "pln_pca() does not run distributed: use distributed = FALSE (pln_fit() runs distributed).")
+  }
   md <- pln_model_data(cl, formula, data, X, O, parent.frame())
   if (!is.numeric(ranks) || !length(ranks) || anyNA(ranks) || any(ranks < 1) || any(ranks != round(ranks)) ||
       any(ranks >= min(nrow(md$Y), ncol(md$Y)))) {

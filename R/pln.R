@@ -143,10 +143,12 @@ pln_chunk_fn <- function(step, backend) {
 pln_fit <- function(formula, data = NULL, subset = NULL, weights = NULL, control = pln_control(), X = NULL, O = NULL) {
   cl <- match.call()
   control <- as_pln_control(control)
-  md <- pln_model_data(cl, formula, data, X, O, parent.frame())
-  control <- pln_ftol(control, nrow(md$Y), ncol(md$Y))
+  md <- pln_model_data(cl, formula, data, X, O, parent.frame(), control$distributed)
+  control <- pln_ftol(control, md$n_all, ncol(md$Y))
   core <- if (control$algorithm == "vem") {
     pln_vem_fit(md$Y, md$X, md$O, md$w, control)
+  } else if (control$distributed) {
+    pln_dist_radam_fit(md$Y, md$X, md$O, md$w, control)
   } else {
     pln_radam_fit(md$Y, md$X, md$O, md$w, control)
   }
@@ -155,7 +157,12 @@ pln_fit <- function(formula, data = NULL, subset = NULL, weights = NULL, control
 
 # The response, design, offsets and weights of a call, validated.
 # `cl` is the caller's call: subset and weights are evaluated as in lm().
-pln_model_data <- function(cl, formula, data, X, O, env) {
+# In a distributed fit the data are this rank's samples: the checks that
+# concern all samples (all-zero species, rank of the design) are made on
+# all-reduced statistics, and `n_all`, `rows` say where the rank's samples
+# lie among all.
+pln_model_data <- function(cl, formula, data, X, O, env, distributed = FALSE) {
+  ev <- pln_eager_reducers(distributed)
   terms <- NULL
   xlevels <- NULL
   w <- NULL
@@ -197,12 +204,15 @@ pln_model_data <- function(cl, formula, data, X, O, env) {
   }
   n <- nrow(Y)
   p <- ncol(Y)
-  pln_check_species(Y)
-  X <- pln_check_design(X, n)
+  pln_check_species(Y, ev)
+  X <- pln_check_design(X, n, ev)
   if (is.null(colnames(X))) colnames(X) <- paste0("X", seq_len(ncol(X)))
   O <- pln_check_offset(O, n, p)
   w <- pln_check_weights(w, n)
-  list(Y = Y, X = X, O = O, w = w, terms = terms, xlevels = xlevels)
+  sizes <- ev$gather(n + 0)
+  rank <- if (distributed) mpi_state()$rank else 0L
+  list(Y = Y, X = X, O = O, w = w, terms = terms, xlevels = xlevels, n_all = as.integer(sum(sizes)),
+       rows = as.integer(sum(sizes[seq_len(rank)])) + seq_len(n))
 }
 
 # The first-order fit (the JAX tutorial's optimiser, with a learning rate).
@@ -238,6 +248,11 @@ pln_radam_fit <- function(Y, X, O, w, control) {
 }
 
 pln_new_fit <- function(core, md, control, call) {
+  extra <- if (control$distributed) {
+    s <- mpi_state()
+    list(rows = md$rows, ranks = s$size, rank = s$rank, bytes_per_iter = core$bytes_per_iter)
+  }
+  core$bytes_per_iter <- NULL
   p <- ncol(md$Y)
   sp <- colnames(md$Y) %||% paste0("Y", seq_len(p))
   dimnames(core$B) <- list(colnames(md$X), sp)
@@ -246,7 +261,7 @@ pln_new_fit <- function(core, md, control, call) {
   if (!control$trace) core$elbo <- utils::tail(core$elbo, 1L)
   structure(c(core, list(
     Omega = solve(core$Sigma), Y = md$Y, X = md$X, O = md$O, weights = md$w,
-    n = nrow(md$Y), p = p, d = ncol(md$X), control = control, call = call, terms = md$terms,
+    n = md$n_all, p = p, d = ncol(md$X), control = control, call = call, terms = md$terms,
     xlevels = md$xlevels
-  )), class = "pln_fit")
+  ), extra), class = c(if (control$distributed) "pln_fit_distributed", "pln_fit"))
 }

@@ -5,6 +5,7 @@
 
 #include "rcpp_glue.h"
 #include "runtime/mpi.h"
+#include "runtime/nccl.h"
 
 using namespace rj;
 
@@ -45,7 +46,7 @@ extern "C" {
 // "deterministic" (arg: TRUE/FALSE), "emit0" (a node without inputs in an
 // open trace: the trace records it instead of a constant), "agree" (arg: list(key, what): every
 // rank must pass the same key), "reset" (traffic counters), "abort" (arg:
-// message; ends the job), "finalize".
+// message; ends the job), "nccl" (NCCL's state), "finalize".
 SEXP rjc_mpi(SEXP op, SEXP arg) {
   RJ_TRY
   const std::string o = str_arg(op);
@@ -74,6 +75,25 @@ SEXP rjc_mpi(SEXP op, SEXP arg) {
     Builder b(*g);
     const int id = b.emit(str_arg(VECTOR_ELT(arg, 1)), {}, attrs_from_r(VECTOR_ELT(arg, 2)));
     return new_tracer(g, gptr, id);
+  }
+  if (o == "nccl") {  // NCCL's state (src/runtime/nccl.h), opening it if needed
+    const nccl::Info n = nccl::info();
+    return r_safe([&] {
+      const char* names[] = {"loaded", "library", "version", "why_not", "in_use", "calls", "bytes"};
+      SEXP out = PROTECT(Rf_allocVector(VECSXP, 7));
+      SET_VECTOR_ELT(out, 0, Rf_ScalarLogical(n.loaded));
+      SET_VECTOR_ELT(out, 1, Rf_mkString(n.library.c_str()));
+      SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(n.version));
+      SET_VECTOR_ELT(out, 3, Rf_mkString(n.why_not.c_str()));
+      SET_VECTOR_ELT(out, 4, Rf_ScalarLogical(n.in_use));
+      SET_VECTOR_ELT(out, 5, Rf_ScalarReal((double)n.calls));
+      SET_VECTOR_ELT(out, 6, Rf_ScalarReal((double)n.bytes));
+      SEXP nm = PROTECT(Rf_allocVector(STRSXP, 7));
+      for (int i = 0; i < 7; ++i) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
+      Rf_setAttrib(out, R_NamesSymbol, nm);
+      UNPROTECT(2);
+      return out;
+    });
   }
   if (o == "abort") mpi::abort_job(1, str_arg(arg));
   if (o == "finalize") {

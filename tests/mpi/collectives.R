@@ -32,9 +32,14 @@ per_rank <- shard_map(function(x) {
 }, in_specs = "local", out_specs = c(rep("replicated", 6), "local"), axis = "i")
 expect <- list(total, total / K, Reduce(pmax, blocks), Reduce(pmin, blocks), do.call(rbind, blocks),
                do.call(cbind, blocks), r)
-for (mode in c("eager", "llvm", "interp")) {
+# "cuda-shim": the CUDA executable (its collective steps, which take NCCL
+# on a GPU and the host path on the shim) with the kernels on the host grid
+# shim; it needs a C++ compiler.
+modes <- c("eager", "llvm", "interp", if (nzchar(Sys.which("c++"))) "cuda-shim")
+for (mode in modes) {
   got <- switch(mode, eager = per_rank(mine), llvm = jit(per_rank, backend = "llvm")(mine),
-                interp = jit(per_rank, backend = "interp")(mine))
+                interp = jit(per_rank, backend = "interp")(mine),
+                `cuda-shim` = jit_compile(jit_lower(jit(per_rank), mine), backend = "cuda-shim")(mine))
   nm <- c("psum", "pmean", "pmax", "pmin", "all_gather_rows", "all_gather_cols", "axis_index")
   for (k in seq_along(nm)) report(paste0(nm[[k]], "-", mode), near(got[[k]], expect[[k]]))
 }
@@ -110,4 +115,6 @@ report("after-mismatch", near(shard_map(function(x) rj_psum(x, "i"), "local", "r
 
 tr <- rj_mpi_info()
 report("traffic-counted", tr$calls > 0 && tr$bytes > 0)
+# NCCL is only for GPUs: the shim's collectives went through MPI.
+report("nccl-not-used-on-the-shim", !rj_nccl_info()$in_use)
 if (r == 0) cat("RESULT done TRUE\n")

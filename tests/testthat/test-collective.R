@@ -185,3 +185,18 @@ test_that("shard_map composes with fori_loop and scan_loop", {
   for (i in 1:3) w <- w - 0.1 * crossprod(X, X %*% w - 1) / 6
   expect_equal(as.vector(as_r(sc$carry)), as.vector(w), tolerance = 1e-12)
 })
+
+test_that("rj_nccl_info() says whether NCCL can be opened, and why not", {
+  info <- rj_nccl_info()
+  expect_named(info, c("loaded", "library", "version", "why_not", "in_use", "calls", "bytes"))
+  expect_type(info$loaded, "logical")
+  if (info$loaded) {
+    expect_match(info$library, "nccl")
+    expect_gt(info$version, 20000L)
+  } else {
+    expect_match(info$why_not, "libnccl")
+  }
+  # one process: device collectives never go through NCCL
+  expect_false(info$in_use)
+  expect_identical(info$calls, 0)
+})

@@ -39,10 +39,10 @@ expect_all_true <- function(run, expected) {
 }
 
 collective_checks <- c("size", outer(c("psum", "pmean", "pmax", "pmin", "all_gather_rows", "all_gather_cols", "axis_index"),
-                                     c("eager", "llvm", "interp"), paste, sep = "-"),
+                                     c("eager", "llvm", "interp", if (nzchar(Sys.which("c++"))) "cuda-shim"), paste, sep = "-"),
                        "normal-equations", "grad-replicated", "jit-grad-replicated", "grad-grad", "grad-rows",
                        "grad-pmax", "jvp", "vmap", "hessian", "grad-inside-convention", "fori_loop", "deterministic-same-bits", "mismatch-shapes", "mismatch-program",
-                       "after-mismatch", "traffic-counted", "done")
+                       "after-mismatch", "traffic-counted", "nccl-not-used-on-the-shim", "done")
 
 test_that("collectives and shard_map give the single-process answers on 2 and 4 ranks", {
   skip_without_mpi()
@@ -76,7 +76,8 @@ read_oaks <- function() {
   if (is.null(dir)) return(NULL)
   Y <- as.matrix(utils::read.csv(file.path(dir, "counts.csv")))
   O <- log(as.matrix(utils::read.csv(file.path(dir, "offsets.csv"))))
-  list(Y = Y, X = matrix(1, nrow(Y), 1), O = O)
+  tree <- factor(utils::read.csv(file.path(dir, "covariates.csv"))$tree, levels = c("susceptible", "intermediate", "resistant"))
+  list(Y = Y, X = matrix(1, nrow(Y), 1), O = O, X_tree = stats::model.matrix(~ 0 + tree))
 }
 
 # The fits below stop at max_iter on purpose (short runs of the same iterations).
@@ -100,15 +101,42 @@ test_that("one rank: pln_fit_distributed() is pln_fit()'s gradient path", {
   expect_same_fit(a, b, label = "simulated")
   expect_identical(a$rows, 1:40)
   expect_identical(a$n_iter, b$n_iter)
+  expect_s3_class(a, c("pln_fit_distributed", "pln_fit"), exact = TRUE)
   expect_output(print(a), "1 MPI rank")
-  expect_error(pln_fit_distributed(sim$Y, control = pln_control()), "algorithm = \"radam\"", class = "rjax_pln_control_error")
   expect_identical(coef(a), a$B)
+  expect_error(pln_fit_distributed(sim$Y, control = pln_control(algorithm = "radam", covariance = "diagonal")),
+               "covariance", class = "rjax_pln_control_error")
   oaks <- read_oaks()
   skip_if(is.null(oaks), "oaks data not available")
   ctrl <- pln_control(algorithm = "radam", max_iter = 40, chunk = 20)
   a <- quietly(pln_fit_distributed(oaks$Y, oaks$X, oaks$O, control = ctrl))
   b <- quietly(pln_fit(oaks$Y, X = oaks$X, O = oaks$O, control = ctrl))
   expect_same_fit(a, b, label = "oaks")
+})
+
+test_that("one rank: the distributed variational EM is pln_fit()'s default fit", {
+  sim <- pln_simulate(50, 6, d = 2, seed = 4)
+  a <- pln_fit_distributed(sim$Y, sim$X, sim$O)
+  b <- pln_fit(sim$Y, X = sim$X, O = sim$O)
+  expect_true(a$converged)
+  expect_identical(a$n_iter, b$n_iter)
+  expect_same_fit(a, b, label = "VEM, continuous covariate")
+  expect_equal(a$loglik, b$loglik, tolerance = 1e-12)
+  # methods that sum over samples agree (they reduce over the ranks)
+  expect_equal(vcov(a), vcov(b), tolerance = 1e-10)
+  expect_equal(ICL(a), ICL(b), tolerance = 1e-12)
+  expect_identical(nobs(a), 50L)
+  # formula interface, factor design (the indicator Newton design), weights
+  dat <- pln_data(sim$Y, data.frame(g = gl(5, 10)), offset = exp(sim$O))
+  w <- rep(c(1, 2), 25)
+  a <- pln_fit(Abundance ~ g + offset(log(Offset)), dat, weights = w, control = pln_control(distributed = TRUE))
+  b <- pln_fit(Abundance ~ g + offset(log(Offset)), dat, weights = w)
+  expect_s3_class(a, "pln_fit_distributed")
+  expect_same_fit(a, b, label = "VEM, factor design, weights")
+  expect_output(print(pln_control(distributed = TRUE)), "distributed")
+  expect_error(pln_control(distributed = NA), "distributed", class = "rjax_pln_control_error")
+  expect_error(pln_pca(Abundance ~ 1, dat, ranks = 1, control = pln_control(distributed = TRUE)),
+               "distributed", class = "rjax_pln_control_error")
 })
 
 test_that("shards on disk: each rank reads its own rows", {
@@ -142,12 +170,18 @@ test_that("on 2 and 4 ranks from per-rank files the fit equals the single-proces
   sim <- pln_simulate(61, 8, d = 2, seed = 1)  # 61 rows: uneven shards
   ctrl <- pln_control(algorithm = "radam", max_iter = 60, chunk = 30)
   ref <- quietly(pln_fit(sim$Y, X = sim$X, O = sim$O, control = ctrl))
+  vem <- pln_control(max_iter = 25, chunk = 25)  # stops early on purpose: the same iterations
+  ref_vem <- quietly(pln_fit(sim$Y, X = sim$X, O = sim$O, control = vem))
   for (np in c(2L, 4L)) {
     got <- run_pln_mpi(sim$Y, sim$X, sim$O, ctrl, np)
     expect_identical(got$ranks, np)
     expect_same_fit(got, ref, label = sprintf("simulated, %d ranks", np))
     # two all-reductions per iteration: d p, then p^2 + p + 1 numbers (plus 16-byte headers)
     expect_equal(got$bytes_per_iter, 8 * (2 * 8 + 8^2 + 8 + 1) + 2 * 16, tolerance = 0.01)  # + the trace-time agreement
+    got <- run_pln_mpi(sim$Y, sim$X, sim$O, vem, np)
+    expect_same_fit(got, ref_vem, tol = 1e-7, label = sprintf("simulated, variational EM, %d ranks", np))
+    # per iteration (3 EM steps): B, Sigma, ELBO and the two Newton sums per step, then SQUAREM's 2 sums and 2 maxima
+    expect_equal(got$bytes_per_iter, 3 * (8 * (2 * 8 + 8^2 + 1 + 2 * 2 * 8) + 5 * 16) + 2 * (8 * 2 + 16), tolerance = 0.01)
   }
   oaks <- read_oaks()
   skip_if(is.null(oaks), "oaks data not available")
@@ -155,4 +189,10 @@ test_that("on 2 and 4 ranks from per-rank files the fit equals the single-proces
   ref <- quietly(pln_fit(oaks$Y, X = oaks$X, O = oaks$O, control = ctrl))
   got <- run_pln_mpi(oaks$Y, oaks$X, oaks$O, ctrl, 4L)
   expect_same_fit(got, ref, label = "oaks, 4 ranks")
+  # ~ 0 + tree on 4 ranks: each rank holds some of the three trees only
+  X <- oaks$X_tree
+  vem <- pln_control(max_iter = 20, chunk = 20)
+  ref <- quietly(pln_fit(oaks$Y, X = X, O = oaks$O, control = vem))
+  got <- run_pln_mpi(oaks$Y, X, oaks$O, vem, 4L)
+  expect_same_fit(got, ref, tol = 1e-6, label = "oaks ~ tree, variational EM, 4 ranks")
 })

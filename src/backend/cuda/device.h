@@ -49,6 +49,16 @@ struct Device {
                     int64_t /*lda*/, const void* /*b*/, int64_t /*ldb*/, void* /*c*/, int64_t /*ldc*/) {
     return false;
   }
+  // Collectives over the MPI job on device buffers (NCCL on the GPU,
+  // src/runtime/nccl.h): recv = sum over ranks of send, or the ranks'
+  // blocks in rank order. False when the device does not run them (the
+  // shim; one rank; NCCL absent): the caller takes the host path.
+  virtual bool allreduce_sum(DType, const void* /*send*/, void* /*recv*/, int64_t /*count*/, uint64_t /*sig*/) {
+    return false;
+  }
+  virtual bool allgather(DType, const void* /*send*/, void* /*recv*/, int64_t /*count*/, uint64_t /*sig*/) {
+    return false;
+  }
   // Block size and x-grid cap the executable plans launches with.
   virtual int block() const { return kBlock; }
   virtual int max_blocks() const { return 1024; }

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "../../ir/ir.h"
+#include "../../runtime/nccl.h"
 #include "api.h"
 #include "device.h"
 
@@ -115,6 +116,24 @@ struct GpuDevice : Device {
     return true;
   }
   int max_blocks() const override { return std::max(1, info.multiprocessors) * 8; }
+
+  // NCCL on the default stream, where the kernels run; waited for by
+  // polling it (nccl.cpp bounds the wait).
+  std::function<bool()> stream_done() {
+    return [this] {
+      cu::CUresult r = a.cuStreamQuery(nullptr);
+      if (r != 0 && r != 600) cu::check(r, "waiting for a collective");  // 600: CUDA_ERROR_NOT_READY
+      return r == 0;
+    };
+  }
+  bool allreduce_sum(DType d, const void* send, void* recv, int64_t count, uint64_t sig) override {
+    current();
+    return nccl::allreduce_sum(send, recv, count, d, sig, stream_done());
+  }
+  bool allgather(DType d, const void* send, void* recv, int64_t count, uint64_t sig) override {
+    current();
+    return nccl::allgather(send, recv, count, d, sig, stream_done());
+  }
 };
 
 }  // namespace

@@ -8,14 +8,19 @@
 // Matrix products are one gemm on the device's BLAS (cuBLAS; the shim's
 // plain loops). Other steps that are not fused kernels (factorisations,
 // gathers, control flow) run on the host with the primitives' reference
-// kernels: their operands are downloaded and their result uploaded. That keeps every program
+// kernels: their operands are downloaded and their result uploaded. Collectives
+// (psum, all_gather) run on the device buffers through NCCL when the MPI job
+// has more ranks and every rank has NCCL (src/runtime/nccl.h), else on the
+// host path like the other steps. That keeps every program
 // correct on the device; moving those steps to cuBLAS/cuSOLVER and loops
 // onto the device is where the GPU's time goes next (inst/DESIGN-NOTES.md).
 #include <algorithm>
+#include <functional>
 #include <cstring>
 
 #include "../../ir/scalar.h"
 #include "../../runtime/interrupt.h"
+#include "../../runtime/mpi.h"
 #include "../../runtime/status.h"
 #include "../../transforms/fusion.h"
 #include "../control.h"
@@ -53,6 +58,7 @@ struct KernelStep {
 struct HostStep {
   int node = -1;
   bool gemm = false;  // a matrix product on the device's BLAS
+  bool collective = false;  // psum / all_gather over the MPI job, on the device when it can (NCCL)
   std::unique_ptr<ControlRunner> control;
   bool tuple_get = false;
 };
@@ -90,6 +96,23 @@ struct DeviceExecutable : Executable {
                      std::max<int64_t>(1, t[0]), at(v), std::max<int64_t>(1, m));
   }
 
+  // psum (and shard_map's sum) and an all_gather that is one contiguous
+  // block per rank, as one collective on device buffers. False when the
+  // device does not run collectives, or the program was traced for another
+  // number of ranks (the host path then says so).
+  bool run_collective(const Node& n, int v) {
+    const Type& x = graph->type(n.in[0]);
+    if (n.attrs.ints.empty() || n.attrs.ints[0] != mpi::size() || graph->nodes[n.in[0]].value) return false;
+    const std::string& name = prim(n.prim).name;
+    uint64_t sig = std::hash<std::string>()(name);
+    for (int64_t i : n.attrs.ints) sig = sig * 1000003u ^ (uint64_t)i;
+    if (name != "all_gather") return dev->allreduce_sum(x.dtype, at(n.in[0]), at(v), x.size(), sig);
+    const int64_t dim = n.attrs.ints.size() > 1 ? n.attrs.ints[1] : 0;
+    for (int64_t d = dim + 1; d < (int64_t)x.shape.size(); ++d)
+      if (x.shape[d] != 1) return false;  // rank blocks interleave: the host path reorders them
+    return dev->allgather(x.dtype, at(n.in[0]), at(v), x.size(), sig);
+  }
+
   void upload_inputs(const std::vector<BufferPtr>& inputs) {
     check_inputs(*graph, inputs);
     auto ins = graph->inputs();
@@ -118,6 +141,7 @@ struct DeviceExecutable : Executable {
       HostStep& hs = hosts[hi++];
       const Node& n = g.nodes[hs.node];
       if (hs.gemm && run_gemm(n, hs.node)) continue;
+      if (hs.collective && run_collective(n, hs.node)) continue;
       if (hs.tuple_get) {
         const BufferPtr& src = tuples[n.in[0]].at(n.attrs.ints[0]);
         dev->upload(at(hs.node), src->data, src->nbytes());
@@ -277,6 +301,8 @@ ExecutablePtr compile_on_device(GraphPtr g, Device& dev, const std::string& back
     if (n.is_tuple()) hs.control = make_control_runner(n, backend);
     else if (n.prim == prim_id("tuple_get")) hs.tuple_get = true;
     else if (n.prim == prim_id("matmul") && is_float(n.type.dtype)) hs.gemm = true;
+    else if (n.prim == prim_id("psum") || n.prim == prim_id("shard_sum_out") || n.prim == prim_id("all_gather"))
+      hs.collective = true;
     else if (!prim(n.prim).eval && !prim(n.prim).scalar)
       fail("internal", "primitive '" + prim(n.prim).name + "' has no kernel");
     e->hosts.push_back(std::move(hs));

@@ -79,6 +79,7 @@ void open_driver(Api& a) {
             bind(a.driver, "cuModuleGetFunction", a.cuModuleGetFunction, &miss) &
             bind(a.driver, "cuLaunchKernel", a.cuLaunchKernel, &miss) & bind(a.driver, "cuStreamCreate", a.cuStreamCreate, &miss) &
             bind(a.driver, "cuStreamSynchronize", a.cuStreamSynchronize, &miss) &
+            bind(a.driver, "cuStreamQuery", a.cuStreamQuery, &miss) &
             bind(a.driver, "cuStreamBeginCapture_v2", a.cuStreamBeginCapture, &miss) &
             bind(a.driver, "cuStreamEndCapture", a.cuStreamEndCapture, &miss) &
             bind(a.driver, "cuGraphInstantiateWithFlags", a.cuGraphInstantiateWithFlags, &miss) &
