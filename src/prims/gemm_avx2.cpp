@@ -1,12 +1,32 @@
-// AVX2/FMA instantiation of Eigen's GEMM (see gemm_avx2.h). This file alone is
+// AVX2/FMA instantiation of Eigen's GEMM and of the dense factorisations of
+// linalg_dense.inc (see gemm_avx2.h). This file alone is
 // compiled with -mavx2 -mfma (src/Makevars.in); Eigen is renamed into a private
 // namespace so that its templates, instantiated here with AVX2 code, cannot be
 // merged by the linker with the generic instantiations of the other files.
+#include <cmath>
+#include <limits>
+
 #define Eigen rj_eigen_avx2
 #include <Eigen/Dense>
-#undef Eigen
 
 #include "gemm_avx2.h"
+
+namespace rj {
+#define RJ_DENSE_NS dense_avx2
+#include "linalg_dense.inc"
+#undef RJ_DENSE_NS
+namespace dense_avx2 {
+template LuCheck lu_solve<float>(const float*, int64_t, const float*, int64_t, float*, bool);
+template LuCheck lu_solve<double>(const double*, int64_t, const double*, int64_t, double*, bool);
+template void sign_logdet<float>(const float*, int64_t, double&, double&);
+template void sign_logdet<double>(const double*, int64_t, double&, double&);
+template int64_t chol_upper<float>(float*, int64_t);
+template int64_t chol_upper<double>(double*, int64_t);
+template void tri_solve<float>(const float*, int64_t, float*, int64_t, bool, bool);
+template void tri_solve<double>(const double*, int64_t, double*, int64_t, bool, bool);
+}  // namespace dense_avx2
+}  // namespace rj
+#undef Eigen
 
 namespace rj {
 namespace {

@@ -14,6 +14,7 @@
 //   detsign   {}             sign(det A) in {-1, 0, 1}, rank 0
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -24,6 +25,9 @@
 #include "prim_util.h"
 
 namespace rj {
+#define RJ_DENSE_NS dense_generic
+#include "linalg_dense.inc"
+#undef RJ_DENSE_NS
 namespace {
 
 template <class T> using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
@@ -216,37 +220,50 @@ std::string fmt_g(double v) {
   return buf;
 }
 
-// LU of a square matrix that must be invertible (R's solve(): dgesv's exact
-// singularity check, then dgecon's reciprocal condition number against eps).
+// The dense factorisations (linalg_dense.inc): the AVX2 + FMA build when
+// the CPU has it, else the generic one compiled here.
 template <class T>
-void lu_checked(Eigen::PartialPivLU<Mat<T>>& lu, const std::string& op) {
-  auto& U = lu.matrixLU();
-  for (int64_t i = 0; i < U.rows(); ++i) {
-    T u = U(i, i);
-    if (u == 0 || !std::isfinite((double)u))
-      fail("singular", op + ": Lapack routine dgesv: system is exactly singular: U[" + std::to_string(i + 1) + "," +
-                           std::to_string(i + 1) + "] = " + fmt_g((double)u));
-  }
-  // R's tolerance (double epsilon) for both dtypes: an f32 matrix whose rcond
-  // is below f32 epsilon is still solved (its result is inaccurate, as numpy's
-  // and torch's inverses are), so that long f32 loops do not stop half-way.
-  double rc = (double)lu.rcond();
-  if (!(rc >= std::numeric_limits<double>::epsilon()))
-    fail("singular", op + ": system is computationally singular: reciprocal condition number = " + fmt_g(rc));
+LuCheck lu_solve(const T* A, int64_t n, const T* B, int64_t k, T* X, bool trans) {
+  return cpu_has_avx2_fma() ? dense_avx2::lu_solve(A, n, B, k, X, trans) : dense_generic::lu_solve(A, n, B, k, X, trans);
+}
+template <class T>
+void sign_logdet(const Buffer& a, double& sign, double& logabs) {
+  const int64_t n = a.shape[0];
+  if (cpu_has_avx2_fma()) dense_avx2::sign_logdet(a.as<T>(), n, sign, logabs);
+  else dense_generic::sign_logdet(a.as<T>(), n, sign, logabs);
+}
+template <class T>
+int64_t chol_upper(T* U, int64_t n) {
+  return cpu_has_avx2_fma() ? dense_avx2::chol_upper(U, n) : dense_generic::chol_upper(U, n);
+}
+template <class T>
+void tri_solve(const T* Tp, int64_t n, T* X, int64_t k, bool upper, bool trans) {
+  if (cpu_has_avx2_fma()) dense_avx2::tri_solve(Tp, n, X, k, upper, trans);
+  else dense_generic::tri_solve(Tp, n, X, k, upper, trans);
+}
+
+// R's solve() on a square matrix that must be invertible: dgesv's exact
+// singularity check, then dgecon's reciprocal condition number against
+// eps -- R's tolerance (double epsilon) for both dtypes: an f32 matrix whose
+// rcond is below f32 epsilon is still solved (its result is inaccurate, as
+// numpy's and torch's inverses are), so that long f32 loops do not stop
+// half-way.
+void lu_fail(const LuCheck& c, const std::string& op) {
+  if (c.bad_pivot >= 0)
+    fail("singular", op + ": Lapack routine dgesv: system is exactly singular: U[" + std::to_string(c.bad_pivot + 1) +
+                         "," + std::to_string(c.bad_pivot + 1) + "] = " + fmt_g(c.bad_value));
+  if (!(c.rcond >= std::numeric_limits<double>::epsilon()))
+    fail("singular", op + ": system is computationally singular: reciprocal condition number = " + fmt_g(c.rcond));
 }
 
 void k_solve(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& a) {
   bool trans = flag(a, 0);
   dispatch_float(out.dtype, "solve", [&](auto z) {
     using T = decltype(z);
-    CMap<T> A = cmap<T>(*in[0]), B = cmap<T>(*in[1]);
-    MMap<T> X = mmap<T>(out);
-    if (A.rows() == 0) return;  // X is 0 x k
-    Eigen::PartialPivLU<Mat<T>> lu(A);
-    lu_checked<T>(lu, "solve");
-    if (X.size() == 0) return;
-    if (trans) X = lu.transpose().solve(B);
-    else X = lu.solve(B);
+    const Buffer &A = *in[0], &B = *in[1];
+    const int64_t n = A.shape[0];
+    if (n == 0) return;  // X is 0 x k
+    lu_fail(lu_solve<T>(A.as<T>(), n, B.as<T>(), out.size() / n, out.as<T>(), trans), "solve");
   });
 }
 
@@ -254,21 +271,14 @@ void k_trisolve(const std::vector<const Buffer*>& in, Buffer& out, const Attrs& 
   bool upper = flag(a, 0), trans = flag(a, 1);
   dispatch_float(out.dtype, "trisolve", [&](auto z) {
     using T = decltype(z);
-    CMap<T> Tm = cmap<T>(*in[0]), B = cmap<T>(*in[1]);
-    MMap<T> X = mmap<T>(out);
+    CMap<T> Tm = cmap<T>(*in[0]);
     for (int64_t i = 0; i < Tm.rows(); ++i)  // R's backsolve() check
       if (Tm(i, i) == 0)
         fail("singular", std::string(upper ? "backsolve" : "forwardsolve") +
                              ": singular matrix in 'backsolve'. First zero in diagonal [" + std::to_string(i + 1) + "]");
-    if (X.size() == 0) return;
-    X = B;
-    if (upper) {
-      if (trans) Tm.transpose().template triangularView<Eigen::Lower>().solveInPlace(X);
-      else Tm.template triangularView<Eigen::Upper>().solveInPlace(X);
-    } else {
-      if (trans) Tm.transpose().template triangularView<Eigen::Upper>().solveInPlace(X);
-      else Tm.template triangularView<Eigen::Lower>().solveInPlace(X);
-    }
+    if (out.size() == 0) return;
+    std::memcpy(out.data, in[1]->data, out.nbytes());
+    tri_solve<T>(Tm.data(), Tm.rows(), out.as<T>(), out.size() / Tm.rows(), upper, trans);
   });
 }
 
@@ -278,38 +288,18 @@ void k_cholesky(const std::vector<const Buffer*>& in, Buffer& out, const Attrs&)
     int64_t n = out.shape[0];
     if (n == 0) return;
     std::memcpy(out.data, in[0]->data, out.nbytes());
-    MMap<T> U = mmap<T>(out);
+    T* u = out.as<T>();
     // Eigen's blocked in-place Cholesky on the upper triangle (what LLT<.., Upper>
     // runs); it returns the first failing column, which R's message reports.
-    Eigen::Index k = Eigen::internal::llt_inplace<T, Eigen::Upper>::blocked(U);
+    int64_t k = chol_upper<T>(u, n);
     if (k < 0)  // a NaN pivot passes Eigen's `x <= 0` test; LAPACK's dpotrf rejects it
       for (int64_t i = 0; i < n; ++i)
-        if (!(U(i, i) > 0)) { k = i; break; }
+        if (!(u[i + i * n] > 0)) { k = i; break; }
     if (k >= 0)
       fail("not_pd", "chol: the leading minor of order " + std::to_string(k + 1) + " is not positive");
-    T* u = U.data();
     for (int64_t j = 0; j < n; ++j)
       for (int64_t i = j + 1; i < n; ++i) u[i + j * n] = 0;
   });
-}
-
-// sign(det A) and log|det A| from an LU with partial pivoting.
-template <class T>
-void sign_logdet(const Buffer& a, double& sign, double& logabs) {
-  sign = 1;
-  logabs = 0;
-  int64_t n = a.shape[0];
-  if (n == 0) return;
-  Eigen::PartialPivLU<Mat<T>> lu(cmap<T>(a));
-  auto& U = lu.matrixLU();
-  sign = (double)lu.permutationP().determinant();
-  for (int64_t i = 0; i < n; ++i) {
-    double u = (double)U(i, i);
-    if (u != u) { sign = logabs = u; return; }
-    if (u == 0) { sign = 0; logabs = -std::numeric_limits<double>::infinity(); return; }
-    if (u < 0) sign = -sign;
-    logabs += std::log(std::fabs(u));
-  }
 }
 
 template <bool Sign>
