@@ -145,7 +145,7 @@ pln_pca <- function(formula, data = NULL, subset = NULL, ranks = 1:5, control = 
   # Starting point: least squares on the log counts, then the SVD of the residuals.
   L <- log1p(md$Y) - md$O
   B0 <- solve(crossprod(md$X), crossprod(md$X, L))
-  sv <- svd(L - md$X %*% B0, nu = max(ranks), nv = max(ranks))
+  sv <- pln_range_svd(L - md$X %*% B0, max(ranks), control$dtype)
   n <- nrow(L)
   axis_init <- function(k) list(C = sv$v[, k, drop = FALSE] * sv$d[k] / sqrt(n), M = sv$u[, k, drop = FALSE] * sqrt(n),
                                 t = matrix(log(0.01), n, length(k)))
@@ -171,6 +171,32 @@ pln_pca <- function(formula, data = NULL, subset = NULL, ranks = 1:5, control = 
                      iterations = vapply(models, `[[`, 0L, "n_iter"), converged = vapply(models, `[[`, TRUE, "converged"),
                      row.names = NULL)
   structure(list(models = models, criteria = crit, call = cl), class = "pln_pca_family")
+}
+
+# The leading k singular triplets of the n x p matrix Z, for the starting
+# point of pln_pca(). Exact (svd()) on small problems; on large ones the
+# randomized range finder of Halko, Martinsson & Tropp (2011, algorithm 4.4:
+# k + 10 test columns, two power iterations re-orthonormalised by QR), with
+# the n x p products compiled by rjax: R's svd() of a 20,000 x 14,000 matrix
+# runs LAPACK on the reference BLAS for hours. The test matrix comes from a
+# fixed rjax key, so the start is reproducible and R's random stream is not
+# touched.
+pln_range_svd <- function(Z, k, dtype = "f64") {
+  n <- nrow(Z)
+  p <- ncol(Z)
+  l <- min(k + 10L, n, p)
+  if (as.numeric(n) * p <= 4e6 || 2 * l >= min(n, p)) {
+    s <- svd(Z, nu = k, nv = k)
+    return(list(d = s$d[seq_len(k)], u = s$u, v = s$v))
+  }
+  times <- jit(function(A, B) A %*% B)
+  ttimes <- jit(function(A, B) crossprod(A, B))
+  Za <- rj_array(Z, dtype = dtype)
+  orth <- function(x) qr.Q(qr(as.matrix(x)))
+  Q <- orth(times(Za, as.matrix(rj_normal(rj_key(20L), c(p, l)))))
+  for (i in 1:2) Q <- orth(times(Za, orth(ttimes(Za, Q))))
+  s <- svd(t(as.matrix(ttimes(Za, Q))), nu = k, nv = k)  # of Q' Z, l x p
+  list(d = s$d[seq_len(k)], u = Q %*% s$u, v = s$v)
 }
 
 #' Select a PLNPCA model

@@ -29,3 +29,24 @@ test_that("pln_pca fits a grid of ranks with warm starts; BIC/ICL selection", {
   expect_error(pln_pca(Y, O = O, ranks = 0), class = "rjax_pln_control_error")
   expect_error(get_best_model(fam, rank = 9), "not fitted")
 })
+
+test_that("the start's truncated SVD is exact on large low-rank matrices (randomized range finder)", {
+  # n p above the exact-svd threshold: the randomized path runs
+  n <- 400; p <- 10100; k <- 4
+  set.seed(11)
+  U <- qr.Q(qr(matrix(rnorm(n * k), n)))
+  V <- qr.Q(qr(matrix(rnorm(p * k), p)))
+  d <- c(400, 200, 100, 50)
+  Z <- U %*% (d * t(V)) + matrix(rnorm(n * p, sd = 1e-3), n)
+  seed <- .Random.seed
+  s <- rjax:::pln_range_svd(Z, k)
+  expect_identical(.Random.seed, seed)  # R's random stream is not touched
+  expect_equal(s$d, d, tolerance = 1e-4)
+  expect_equal(abs(colSums(s$u * U)), rep(1, k), tolerance = 1e-6)  # the same singular vectors up to sign
+  expect_equal(abs(colSums(s$v * V)), rep(1, k), tolerance = 1e-6)
+  expect_identical(dim(s$u), c(400L, 4L))
+  expect_identical(dim(s$v), c(10100L, 4L))
+  # small problems: svd() itself
+  z <- Z[1:50, 1:60]
+  expect_equal(rjax:::pln_range_svd(z, 2)$d, svd(z)$d[1:2])
+})
