@@ -189,9 +189,11 @@ pln_range_svd <- function(Z, k, dtype = "f64") {
     s <- svd(Z, nu = k, nv = k)
     return(list(d = s$d[seq_len(k)], u = s$u, v = s$v))
   }
-  times <- jit(function(A, B) A %*% B)
-  ttimes <- jit(function(A, B) crossprod(A, B))
+  prod <- jit(function(A, B) A %*% B)
+  tprod <- jit(function(A, B) crossprod(A, B))
   Za <- rj_array(Z, dtype = dtype)
+  times <- function(A, B) prod(A, rj_array(B, dtype = dtype))
+  ttimes <- function(A, B) tprod(A, rj_array(B, dtype = dtype))
   orth <- function(x) qr.Q(qr(as.matrix(x)))
   Q <- orth(times(Za, as.matrix(rj_normal(rj_key(20L), c(p, l)))))
   for (i in 1:2) Q <- orth(times(Za, orth(ttimes(Za, Q))))

@@ -40,6 +40,7 @@ test_that("the start's truncated SVD is exact on large low-rank matrices (random
   Z <- U %*% (d * t(V)) + matrix(rnorm(n * p, sd = 1e-3), n)
   seed <- .Random.seed
   s <- rjax:::pln_range_svd(Z, k)
+  expect_equal(rjax:::pln_range_svd(Z, k, "f32")$d, d, tolerance = 1e-4)
   expect_identical(.Random.seed, seed)  # R's random stream is not touched
   expect_equal(s$d, d, tolerance = 1e-4)
   expect_equal(abs(colSums(s$u * U)), rep(1, k), tolerance = 1e-6)  # the same singular vectors up to sign
