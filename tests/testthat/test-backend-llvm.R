@@ -147,32 +147,44 @@ test_that("other math functions agree with the interpreter", {
   expect_backends_agree(function(x) x %% 0.3 + x %/% 0.3, x)
 })
 
+# Error in units of the spacing of floats at `want` (subnormals: the
+# smallest spacing, 2^-1074 or 2^-149).
+ulps <- function(got, want, eps, tiny) {
+  d <- abs(got - want) / pmax(abs(want) * eps, tiny)
+  d[got == want | (is.nan(got) & is.nan(want))] <- 0
+  d
+}
+
+# f compiled by the llvm backend against R (f64) and against the
+# interpreter's libm float functions (f32), within `max_ulps`.
+expect_accurate <- function(f, x, max_ulps) {
+  got <- as_r(suppressWarnings(jit(f, backend = "llvm")(x)))
+  want <- suppressWarnings(f(x))
+  expect_identical(is.nan(got), is.nan(want))
+  expect_identical(got[is.infinite(want)], want[is.infinite(want)])
+  expect_lt(max(ulps(got, want, 2^-52, 2^-1074)), max_ulps)
+  x32 <- rj_array(x, dtype = "f32")
+  got32 <- as_r(suppressWarnings(jit(f, backend = "llvm")(x32)))
+  want32 <- as_r(suppressWarnings(jit(f, backend = "interp")(x32)))
+  expect_identical(is.nan(got32), is.nan(want32))
+  expect_lt(max(ulps(got32, want32, 2^-23, 2^-149)), max_ulps)
+}
+
 test_that("vectorised exp, log and tanh are accurate over wide ranges (vs R)", {
-  # Error in units of the spacing of floats at `want` (subnormals: the
-  # smallest spacing, 2^-1074 or 2^-149).
-  ulps <- function(got, want, eps, tiny) {
-    d <- abs(got - want) / pmax(abs(want) * eps, tiny)
-    d[got == want | (is.nan(got) & is.nan(want))] <- 0
-    d
-  }
   xe <- c(seq(-750, 750, length.out = 20001), seq(-2, 2, length.out = 4001), -Inf, Inf, NaN, 0, -745.13, 709.78)
   xl <- c(10^seq(-320, 308, length.out = 20001), seq(0.5, 2, length.out = 4001), 0, Inf, NaN, -1, 5e-324)
   xt <- c(seq(-30, 30, length.out = 20001), seq(-1, 1, length.out = 4001), 1e-300, -Inf, Inf, NaN, 0)
-  cases <- list(list(function(x) exp(x), xe), list(function(x) log(x), xl), list(function(x) tanh(x), xt))
-  for (cs in cases) {
-    f <- cs[[1]]; x <- cs[[2]]
-    got <- as_r(suppressWarnings(jit(f, backend = "llvm")(x)))
-    want <- suppressWarnings(f(x))
-    expect_identical(is.nan(got), is.nan(want))
-    expect_identical(is.infinite(got), is.infinite(want))
-    expect_lt(max(ulps(got, want, 2^-52, 2^-1074)), 2.5)
-    # f32 against the interpreter's libm float functions
-    x32 <- rj_array(x, dtype = "f32")
-    got32 <- as_r(suppressWarnings(jit(f, backend = "llvm")(x32)))
-    want32 <- as_r(suppressWarnings(jit(f, backend = "interp")(x32)))
-    expect_identical(is.nan(got32), is.nan(want32))
-    expect_lt(max(ulps(got32, want32, 2^-23, 2^-149)), 2.5)
-  }
+  expect_accurate(function(x) exp(x), xe, 2.5)
+  expect_accurate(function(x) log(x), xl, 2.5)
+  expect_accurate(function(x) tanh(x), xt, 2.5)
+})
+
+test_that("vectorised log1p and expm1 are accurate near 0 and over wide ranges (vs R)", {
+  small <- c(-(10^seq(-320, -1, length.out = 5001)), 10^seq(-320, -1, length.out = 5001), 0, 5e-324, -5e-324)
+  xl <- c(small, seq(-0.999999, 10, length.out = 20001), 10^seq(-1, 308, length.out = 5001), -1, -2, Inf, -Inf, NaN)
+  xe <- c(small, seq(-40, 40, length.out = 20001), seq(-750, 750, length.out = 5001), 709.7, 710, -Inf, Inf, NaN)
+  expect_accurate(function(x) log1p(x), xl, 4)
+  expect_accurate(function(x) expm1(x), xe, 4)
 })
 
 test_that("the PLN ELBO expression is one fused pass after the matrix product", {

@@ -224,13 +224,16 @@ struct LlvmScalar : ScalarBuilder {
       case SOp::trunc: r = intr(llvm::Intrinsic::trunc, x); break;
       case SOp::rint: r = intr(llvm::Intrinsic::rint, x); break;  // nearbyint in the default rounding mode
       case SOp::sqrt: r = intr(llvm::Intrinsic::sqrt, x); break;
-      // The vectorisable polynomials of math.cpp are this renderer's exp, log and tanh.
+      // The vectorisable polynomials of math.cpp are this renderer's exp, log,
+      // tanh, log1p and expm1.
       case SOp::exp: r = emit_exp(b, x); break;
       case SOp::log: r = emit_log(b, x); break;
       case SOp::tanh: r = emit_tanh(b, x); break;
+      case SOp::log1p: r = emit_log1p(b, x); break;
+      case SOp::expm1: r = emit_expm1(b, x); break;
       case SOp::atan2: r = libm("atan2", {x, y}, d); break;
       case SOp::pow: r = libm("pow", {x, y}, d); break;
-      default: r = libm(sop_name(o), {x}, d); break;  // expm1, log1p, sin, ..., tgamma: the C library
+      default: r = libm(sop_name(o), {x}, d); break;  // sin, ..., tgamma: the C library
     }
     return wrap(r, result);
   }

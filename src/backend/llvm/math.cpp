@@ -147,4 +147,27 @@ Value* emit_tanh(llvm::IRBuilder<>& b, Value* x) {
   return b.CreateSelect(b.CreateFCmpOLT(ax, cf(b, x, 0.625)), small, large);
 }
 
+// log1p(x) = log(u) x / (u - 1) with u = 1 + x (Goldberg's correction: the
+// rounding error of u cancels in the ratio), x itself where u rounds to 1
+// (|x| below half an ulp of 1, subnormals included); Inf at Inf. A few ulps,
+// like the vectorised log it is built on.
+Value* emit_log1p(llvm::IRBuilder<>& b, Value* x) {
+  Value* u = b.CreateFAdd(cf(b, x, 1.0), x);
+  Value* d = b.CreateFSub(u, cf(b, x, 1.0));
+  Value* r = b.CreateFMul(emit_log(b, u), b.CreateFDiv(x, d));
+  r = b.CreateSelect(b.CreateFCmpOEQ(u, cf(b, x, 1.0)), x, r);
+  return b.CreateSelect(b.CreateFCmpOEQ(x, cf(b, x, INFINITY)), x, r);
+}
+
+// expm1(x) = (u - 1) x / log(u) with u = exp(x) (Kahan's correction), x where
+// u rounds to 1, -1 where u - 1 does; Inf where exp overflows.
+Value* emit_expm1(llvm::IRBuilder<>& b, Value* x) {
+  Value* u = emit_exp(b, x);
+  Value* um1 = b.CreateFSub(u, cf(b, x, 1.0));
+  Value* r = b.CreateFMul(um1, b.CreateFDiv(x, emit_log(b, u)));  // x / log(u) ~ 1: no overflow
+  r = b.CreateSelect(b.CreateFCmpOEQ(um1, cf(b, x, -1.0)), um1, r);
+  r = b.CreateSelect(b.CreateFCmpOEQ(u, cf(b, x, 1.0)), x, r);
+  return b.CreateSelect(b.CreateFCmpOEQ(u, cf(b, x, INFINITY)), u, r);
+}
+
 }  // namespace rj

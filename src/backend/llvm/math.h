@@ -11,5 +11,8 @@ namespace rj {
 llvm::Value* emit_exp(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* emit_log(llvm::IRBuilder<>& b, llvm::Value* x);
 llvm::Value* emit_tanh(llvm::IRBuilder<>& b, llvm::Value* x);
+// log(1 + x) and exp(x) - 1, accurate near 0, from the two above.
+llvm::Value* emit_log1p(llvm::IRBuilder<>& b, llvm::Value* x);
+llvm::Value* emit_expm1(llvm::IRBuilder<>& b, llvm::Value* x);
 
 }  // namespace rj
