@@ -16,6 +16,11 @@ rj_cuda_device_rows <- function(info = .Call(C_rjc_cuda_info)) {
 #'
 #' `TRUE` when the CUDA driver, NVRTC and at least one GPU are present, so
 #' that `jit(f, backend = "cuda")` can compile.
+#'
+#' Programs run on one GPU per process: the one numbered by the environment
+#' variable `RJAX_CUDA_DEVICE` when set, else, in an MPI job, the process's
+#' rank on its node modulo the node's GPUs (one GPU per rank, as NCCL
+#' needs, see [rj_nccl_info()]), else GPU 0.
 #' @return `TRUE` or `FALSE`.
 #' @examples
 #' rj_cuda_available()

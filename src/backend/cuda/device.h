@@ -64,7 +64,9 @@ struct Device {
   virtual int max_blocks() const { return 1024; }
 };
 
-// GPU 0 (throws Error("device") saying what is missing: driver, NVRTC, device).
+// The GPU of this process: $RJAX_CUDA_DEVICE, else its rank on the node in an
+// MPI job modulo the GPUs, else GPU 0 (throws Error("device") saying what is
+// missing: driver, NVRTC, device).
 Device& gpu_device();
 // The host grid shim; compiles with $RJAX_SHIM_CXX, else c++ (throws
 // Error("device") when no compiler runs).

@@ -4,6 +4,7 @@
 // device's exact architecture, modules cached in-process by source text.
 // Nothing here has run on a GPU in this repository's tests: the machines
 // that run them have none (tools/gpu-check.sh is the check on a GPU).
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -28,6 +29,23 @@ struct GpuModule : Module {
   }
 };
 
+// The GPU of this process: $RJAX_CUDA_DEVICE when set; else, in an MPI job
+// (one process per GPU, as NCCL needs), the process's rank on its node
+// modulo the node's GPUs; else GPU 0.
+int chosen_device(int count) {
+  if (const char* v = std::getenv("RJAX_CUDA_DEVICE")) {
+    char* end = nullptr;
+    long k = std::strtol(v, &end, 10);
+    if (!*v || *end || k < 0 || k >= count)
+      fail("device", std::string("RJAX_CUDA_DEVICE=") + v + " is not a GPU index of this machine (0 to " +
+                         std::to_string(count - 1) + ")");
+    return (int)k;
+  }
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
+    if (const char* v = std::getenv(name)) return count > 0 ? (int)(std::strtol(v, nullptr, 10) % count) : 0;
+  return 0;
+}
+
 struct GpuDevice : Device {
   const cu::Api& a;
   cu::CUdevice dev = 0;
@@ -37,10 +55,14 @@ struct GpuDevice : Device {
   std::mutex mu;
   std::map<std::string, std::shared_ptr<GpuModule>> cache;
 
+  int index = 0;
+
   GpuDevice() : a(cu::require_device()) {
-    cu::check(a.cuDeviceGet(&dev, 0), "cuDeviceGet");
+    const std::vector<cu::DeviceInfo> all = cu::devices();
+    index = chosen_device((int)all.size());
+    cu::check(a.cuDeviceGet(&dev, index), "cuDeviceGet");
     cu::check(a.cuDevicePrimaryCtxRetain(&ctx, dev), "retaining the primary context");
-    info = cu::devices().at(0);
+    info = all.at(index);
     if (info.major < 7 || (info.major == 7 && info.minor < 5))
       fail("device", "CUDA device " + info.name + " (sm_" + std::to_string(info.major * 10 + info.minor) +
                          ") is older than sm_75, the oldest architecture CUDA 13 compiles for.");
@@ -49,7 +71,7 @@ struct GpuDevice : Device {
   }
   void current() { cu::check(a.cuCtxSetCurrent(ctx), "cuCtxSetCurrent"); }
 
-  std::string name() const override { return "cuda:0 (" + info.name + ", " + arch + ")"; }
+  std::string name() const override { return "cuda:" + std::to_string(index) + " (" + info.name + ", " + arch + ")"; }
   void* alloc(size_t bytes) override {
     current();
     cu::CUdeviceptr p = 0;
