@@ -204,6 +204,10 @@ jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm"),
   cache <- rj_new_cache(getOption("rjax.jit_cache_size", 64L))
   impl <- function(args) {
     if (is_tracing()) return(do.call(f, args))
+    # A cached signature of array arguments runs in one native call
+    # (src/rcpp_dispatch.cpp); NULL: anything else takes the path below.
+    hit <- .Call(C_rjc_dispatch, cache, args, static, output)
+    if (!is.null(hit)) return(if (length(hit) == 1L) hit[[1L]] else tree_unflatten(hit[[1L]], hit[[2L]]))
     sig <- signature_key(args, static, cache$statics)
     rj_common_device(sig$leaves)  # arrays of different devices: rjax_device_error (R/device.R)
     entry <- rj_cache_get(cache, sig$key)

@@ -40,6 +40,7 @@ SEXP rjc_runtime_info(void);
 SEXP rjc_release_memory(void);
 SEXP rjc_pool_selftest(void);
 SEXP rjc_signature(SEXP, SEXP);  // rcpp_dispatch.cpp (speed)
+SEXP rjc_dispatch(SEXP, SEXP, SEXP, SEXP);
 SEXP rjc_program_bytes(SEXP, SEXP);
 SEXP rjc_program_parse(SEXP);
 SEXP rjc_program_signature(SEXP);
@@ -67,7 +68,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rjc_graph_pass, 2),    ENTRY(rjc_custom_vjp_call, 4), ENTRY(rjc_exe_describe, 1),
     ENTRY(rjc_control, 5),       ENTRY(rjc_registry, 0),    ENTRY(rjc_graph_prims, 1),
     ENTRY(rjc_rule_check, 5),
-    ENTRY(rjc_runtime_info, 0),  ENTRY(rjc_release_memory, 0), ENTRY(rjc_pool_selftest, 0), ENTRY(rjc_signature, 2),
+    ENTRY(rjc_runtime_info, 0),  ENTRY(rjc_release_memory, 0), ENTRY(rjc_pool_selftest, 0), ENTRY(rjc_signature, 2), ENTRY(rjc_dispatch, 4),
     ENTRY(rjc_program_bytes, 2), ENTRY(rjc_program_parse, 1), ENTRY(rjc_program_signature, 1),
     ENTRY(rjc_array_bytes, 1),   ENTRY(rjc_array_from_bytes, 3), ENTRY(rjc_ptr_alive, 1),
     ENTRY(rjc_npy_write, 2),     ENTRY(rjc_npy_read, 1),      ENTRY(rjc_cache_stats, 0),

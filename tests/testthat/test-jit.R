@@ -174,6 +174,38 @@ test_that("the jit cache is bounded (least recently used dropped first)", {
   expect_error(jit(function(x) x), class = "rjax_type_error")
 })
 
+test_that("cached calls (the native fast path) give what the first call gave", {
+  # every second call is a cache hit run by one native call (src/rcpp_dispatch.cpp)
+  twice <- function(jf, ...) list(jf(...), jf(...))
+  X <- matrix(c(2, 1, 1, 3), 2)
+  r <- twice(jit(function(X, y) solve(X, y)), X, c(1, 2))
+  expect_identical(r[[1]], r[[2]])
+  expect_equal(r[[2]], solve(X, c(1, 2)))
+  r <- twice(jit(function(X) list(a = X * 2, b = list(sum(X), dim(X)))), X)
+  expect_identical(r[[1]], r[[2]])
+  expect_identical(r[[2]]$b[[1]], 7)
+  r <- twice(jit(function(x) NULL), 1)
+  expect_null(r[[2]])
+  expect_s4_class(twice(jit(function(x) x + 1), rj_array(1))[[2]], "rj_array")  # rj_array in, rj_array out
+  expect_s4_class(twice(jit(function(x) x + 1, output = "rj_array"), 1)[[2]], "rj_array")
+  expect_identical(twice(jit(function(x) x + 1, output = "r"), rj_array(1))[[2]], 2)
+  # warnings and classed errors of the compiled program on cached calls
+  jw <- jit(function(x) x + 1L)
+  expect_warning(jw(.Machine$integer.max), "integer overflow")
+  expect_warning(jw(.Machine$integer.max), "integer overflow")
+  js <- jit(function(X, y) solve(X, y))
+  js(X, c(1, 2))
+  expect_error(js(matrix(0, 2, 2), c(1, 2)), class = "rjax_singular_error")
+  # the least-recently-used stamp moves on cached calls
+  jf <- jit(function(x) x * 2)
+  jf(1); jf(c(1, 2))
+  cache <- attr(jf, "rjax")$cache
+  key1 <- ls(cache$entries)[vapply(ls(cache$entries), function(k) grepl("f64w\\[\\]", k), TRUE)]
+  before <- cache$used[[key1]]
+  jf(3)
+  expect_gt(cache$used[[key1]], before)
+})
+
 test_that("misleading inputs give clear classed errors (issue 10 item 7)", {
   expect_error(jit(function(x) x + 1)("a"), class = "rjax_type_error")
   expect_error(jit(function(x) x + 1)("a"), "character")
