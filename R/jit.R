@@ -84,10 +84,25 @@ rj_static_arg_names <- function(f, static) {
 # A function with f's formals that passes the arguments the caller gave (by
 # name, `...` as given) to impl(args), so that args(jit(f)) shows f's
 # arguments and f's own defaults apply.
-rj_with_formals <- function(f, impl) {
+#
+# With `markers = TRUE` (jit()) and no `...`, the list is built in one go,
+# list(a = if (missing(a)) <marker> else a, ...), which is several times
+# cheaper per call than growing it; impl() drops the markers
+# (rj_drop_missing()), and the native fast path skips them
+# (src/rcpp_dispatch.cpp), so a missing argument is absent either way.
+rj_with_formals <- function(f, impl, markers = FALSE) {
   .rj_impl <- impl
   fm <- if (is.primitive(f)) NULL else formals(f)
   if (is.null(fm)) return(function(...) .rj_impl(list(...)))
+  if (markers && !("..." %in% names(fm))) {
+    out <- function() NULL
+    formals(out) <- fm
+    items <- lapply(names(fm), function(a) bquote(if (missing(.(as.name(a)))) .rj_missing_arg else .(as.name(a))))
+    names(items) <- names(fm)
+    body(out) <- as.call(list(as.name(".rj_impl"), as.call(c(list(as.name("list")), items))))
+    environment(out) <- list2env(list(.rj_impl = impl), parent = asNamespace("rjax"))
+    return(out)
+  }
   collect <- lapply(names(fm), function(a) {
     if (a == "...") return(quote(.rj_args <- c(.rj_args, list(...))))
     bquote(if (!missing(.(as.name(a)))) .rj_args[.(a)] <- list(.(as.name(a))))
@@ -97,6 +112,14 @@ rj_with_formals <- function(f, impl) {
   body(out) <- as.call(c(list(as.name("{")), list(quote(.rj_args <- list())), collect, list(quote(.rj_impl(.rj_args)))))
   environment(out) <- list2env(list(.rj_impl = impl), parent = asNamespace("rjax"))
   out
+}
+
+# The marker of a missing argument (rj_with_formals(markers = TRUE)).
+.rj_missing_arg <- structure(list(), class = "rj_missing_arg")
+
+rj_drop_missing <- function(args) {
+  miss <- vapply(args, inherits, TRUE, "rj_missing_arg")
+  if (any(miss)) args[!miss] else args
 }
 
 # A bounded cache of compiled programs (least recently used dropped first).
@@ -203,11 +226,12 @@ jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm"),
   output <- rj_match_output(output)
   cache <- rj_new_cache(getOption("rjax.jit_cache_size", 64L))
   impl <- function(args) {
-    if (is_tracing()) return(do.call(f, args))
+    if (is_tracing()) return(do.call(f, rj_drop_missing(args)))
     # A cached signature of array arguments runs in one native call
     # (src/rcpp_dispatch.cpp); NULL: anything else takes the path below.
     hit <- .Call(C_rjc_dispatch, cache, args, static, output)
     if (!is.null(hit)) return(if (length(hit) == 1L) hit[[1L]] else tree_unflatten(hit[[1L]], hit[[2L]]))
+    args <- rj_drop_missing(args)
     sig <- signature_key(args, static, cache$statics)
     rj_common_device(sig$leaves)  # arrays of different devices: rjax_device_error (R/device.R)
     entry <- rj_cache_get(cache, sig$key)
@@ -218,7 +242,7 @@ jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm"),
     outs <- .Call(C_rjc_run, entry$exe, sig$leaves)
     tree_unflatten(entry$out_def, rj_outputs(outs, sig$leaves, output))
   }
-  structure(rj_with_formals(f, impl), class = c("rjax_jit", "function"),
+  structure(rj_with_formals(f, impl, markers = TRUE), class = c("rjax_jit", "function"),
             rjax = list(f = f, cache = cache, static = static, backend = backend, output = output))
 }
 

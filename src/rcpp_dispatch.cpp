@@ -144,6 +144,7 @@ SEXP fast_signature(SEXP args, SEXP static_names, std::string& key, std::string&
   key = "C";  // never equal to a key R's signature_key() made
   for (R_xlen_t i = 0; i < XLENGTH(args); ++i) {
     SEXP a = VECTOR_ELT(args, i);
+    if (OBJECT(a) && class_is(a, "rj_missing_arg")) continue;  // a missing argument (R/jit.R): absent
     const char* nm = Rf_isNull(nms) ? "" : CHAR(STRING_ELT(nms, i));
     bool named = nm[0] != '\0';
     if (named && in_strings(static_names, nm)) {

@@ -196,6 +196,16 @@ test_that("cached calls (the native fast path) give what the first call gave", {
   js <- jit(function(X, y) solve(X, y))
   js(X, c(1, 2))
   expect_error(js(matrix(0, 2, 2), c(1, 2)), class = "rjax_singular_error")
+  # missing arguments take f's defaults, also when passed on missing from a caller
+  jd <- jit(function(x, y = 2) x + y)
+  for (i in 1:2) {
+    expect_identical(jd(1), 3)
+    expect_identical(jd(1, 5), 6)
+    expect_identical(jd(y = 1, x = 5), 6)
+  }
+  pass_on <- function(x, y) jd(x, y)
+  expect_identical(pass_on(1), 3)
+  expect_identical(names(formals(jd)), c("x", "y"))
   # the least-recently-used stamp moves on cached calls
   jf <- jit(function(x) x * 2)
   jf(1); jf(c(1, 2))
