@@ -11,6 +11,13 @@ pln_pca_A <- function(par, dat) {
   exp(dat$O + dat$X %*% par$B + tcrossprod(par$M, C) + 0.5 * tcrossprod(exp(par$t), C * C))
 }
 
+# The ELBO at par, up to the log-factorials (A: pln_pca_A(par, dat)).
+pln_pca_elbo <- function(par, dat, A = pln_pca_A(par, dat)) {
+  M <- par$M
+  sum(dat$Y * (dat$O + dat$X %*% par$B + tcrossprod(M, par$C)) - A) - 0.5 * sum(M * M + exp(par$t) - par$t) +
+    0.5 * length(M)
+}
+
 pln_pca_step_fn <- function() {
   function(par, dat) {
     C <- par$C
@@ -18,8 +25,7 @@ pln_pca_step_fn <- function() {
     S2 <- exp(par$t)
     A <- pln_pca_A(par, dat)
     C2 <- C * C
-    elbo <- sum(dat$Y * (dat$O + dat$X %*% par$B + tcrossprod(M, C)) - A) -
-      0.5 * sum(M * M + S2 - par$t) + 0.5 * length(M)
+    elbo <- pln_pca_elbo(par, dat, A)
     # M: gradient (Y - A) C - M, curvature A (C * C) + 1.
     # Steps are limited so that no log-rate moves by more than about 1
     # (a move of M[, k] by d changes log-rates by d * C[, k]).
@@ -60,6 +66,14 @@ pln_pca_chunk <- function(backend, dtype) {
   pln_pca_programs[[key]]
 }
 
+# The ELBO of the final parameters, compiled: its n x p terms never exist as
+# R matrices (at single-cell sizes each would be gigabytes of doubles).
+pln_pca_elbo_program <- function(backend, dtype) {
+  key <- paste("elbo", backend, dtype)
+  if (is.null(pln_pca_programs[[key]])) pln_pca_programs[[key]] <- jit(pln_pca_elbo, backend = backend)
+  pln_pca_programs[[key]]
+}
+
 pln_pca_nb_param <- function(p, d, q) p * d + p * q - q * (q - 1) / 2
 
 # One rank from a starting point (R matrices); returns a pln_pca_fit.
@@ -75,12 +89,10 @@ pln_pca_one <- function(init, md, control, const) {
               wr = arr(rowSums(abs(nd$Xn))), tiny = pln_tiny(dt))
   carry <- list(par = lapply(init, arr), elbo = rj_array(-Inf, dtype = dt))
   run <- pln_run(pln_pca_chunk(control$backend, dt), carry, dat, control, const, what = "pln_pca")
+  ll <- as.numeric(as.array(pln_pca_elbo_program(control$backend, dt)(run$carry$par, dat))) + const
   par <- lapply(run$carry$par, as.matrix)
   par$B <- nd$to_B %*% par$B
-  A <- exp(md$O + md$X %*% par$B + tcrossprod(par$M, par$C) + 0.5 * tcrossprod(exp(par$t), par$C^2))
   S2 <- exp(par$t)
-  ll <- sum(md$Y * (md$O + md$X %*% par$B + tcrossprod(par$M, par$C)) - A) - 0.5 * sum(par$M^2 + S2 - par$t) +
-    0.5 * length(par$M) + const
   q <- ncol(par$C)
   p <- ncol(md$Y)
   sp <- colnames(md$Y) %||% paste0("Y", seq_len(p))

@@ -51,3 +51,13 @@ test_that("the start's truncated SVD is exact on large low-rank matrices (random
   z <- Z[1:50, 1:60]
   expect_equal(rjax:::pln_range_svd(z, 2)$d, svd(z)$d[1:2])
 })
+
+test_that("the reported log-likelihood is the ELBO at the final parameters (computed compiled)", {
+  sim <- pln_simulate(60, 8, d = 2, seed = 12)
+  fit <- get_best_model(suppressWarnings(pln_pca(sim$Y, X = sim$X, O = sim$O, ranks = 2, control = list(max_iter = 30))))
+  A <- exp(sim$O + sim$X %*% fit$B + tcrossprod(fit$M, fit$C) + 0.5 * tcrossprod(fit$S^2, fit$C^2))
+  ll <- sum(sim$Y * (sim$O + sim$X %*% fit$B + tcrossprod(fit$M, fit$C)) - A) -
+    0.5 * sum(fit$M^2 + fit$S^2 - log(fit$S^2)) + 0.5 * length(fit$M) - sum(rjax:::log_factorial(sim$Y))
+  expect_equal(fit$loglik, ll, tolerance = 1e-10)
+  expect_equal(fit$elbo[[length(fit$elbo)]], fit$loglik)
+})
