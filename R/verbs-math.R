@@ -140,7 +140,21 @@ rj_untraced <- list(
   besselJ = c("base", "Bessel functions are not traced; compute them outside the traced function."),
   besselY = c("base", "Bessel functions are not traced; compute them outside the traced function."),
   besselI = c("base", "Bessel functions are not traced; compute them outside the traced function."),
-  besselK = c("base", "Bessel functions are not traced; compute them outside the traced function.")
+  besselK = c("base", "Bessel functions are not traced; compute them outside the traced function."),
+  # Base and stats functions whose C code would see a traced value's empty
+  # placeholder data and return a silently wrong, usually empty, result.
+  unique = c("base", "The distinct values of traced data are not known while tracing (the result's length depends on them); compute them outside the traced function."),
+  duplicated = c("base", "Which traced values repeat is not known while tracing; compute it outside the traced function."),
+  anyDuplicated = c("base", "Which traced values repeat is not known while tracing; compute it outside the traced function."),
+  match = c("base", "Matching traced values is not known while tracing; compare with == and use where() (traced)."),
+  max.col = c("base", "The position of each row's maximum depends on the traced values; use apply(x, 1, max) (traced) for the values."),
+  table = c("base", "Counts of traced values are not known while tracing; use tabulate() (traced) on integer codes, or count outside."),
+  cut = c("base", "Binning traced values makes a factor, which does not trace; use findInterval() outside, or comparisons (traced)."),
+  findInterval = c("base", "Interval indices of traced values are not traced; use comparisons such as sum(x >= breaks) (traced)."),
+  rle = c("base", "Run lengths of traced values are not known while tracing; compute them outside the traced function."),
+  dist = c("stats", "Write the distances with traced operations, e.g. sqrt(pmax(outer(rowSums(X^2), rowSums(X^2), \"+\") - 2 * tcrossprod(X), 0))."),
+  mvfft = c("stats", "Fourier transforms are not traced; compute them outside the traced function."),
+  convolve = c("stats", "convolve() uses Fourier transforms, which are not traced; write the sum with traced operations or compute it outside.")
 )
 
 make_untraced_verb <- function(name, pkg, hint) {
@@ -189,3 +203,25 @@ rj_numeric_routines <- list(
 
 for (nm in names(rj_numeric_routines)) assign(paste0("tv_", nm), make_numeric_routine(nm, rj_numeric_routines[[nm]]))
 rm(nm)
+
+# unique(), duplicated() and anyDuplicated() are S3 generics: on a concrete
+# rj_array they answer for its values (base R's C code would otherwise see
+# the object's empty placeholder data and return logical(0)); on a traced
+# value, wherever they are called from, they are the classed error above.
+rj_s3_on_values <- function(name) {
+  force(name)
+  function(x, ...) {
+    if (is_rj_tracer(x)) rj_unsupported(paste0(name, "()"), rj_untraced[[name]][[2L]])
+    get(name, envir = baseenv())(rj_values(x), ...)
+  }
+}
+
+#' @method unique rj_value
+#' @export
+unique.rj_value <- rj_s3_on_values("unique")
+#' @method duplicated rj_value
+#' @export
+duplicated.rj_value <- rj_s3_on_values("duplicated")
+#' @method anyDuplicated rj_value
+#' @export
+anyDuplicated.rj_value <- rj_s3_on_values("anyDuplicated")

@@ -107,3 +107,21 @@ test_that("base functions that would read an rjax value as R data are classed er
   expect_true(is.raw(serialize(x, NULL)))
   expect_equal(kappa(as.array(x)), kappa(m))
 })
+
+test_that("base functions that cannot see traced values are classed errors, not empty results", {
+  A <- matrix(c(4, 1, 0.5, 1, 3, 0.2, 0.5, 0.2, 2), 3)
+  for (f in list(function(a) unique(a), function(a) duplicated(a), function(a) anyDuplicated(a),
+                 function(a) match(a, 1:3), function(a) max.col(a), function(a) table(a), function(a) cut(a, 3),
+                 function(a) findInterval(a, 1:3), function(a) rle(a[, 1]), function(a) dist(a),
+                 function(a) mvfft(a), function(a) convolve(a[, 1], a[, 2]))) {
+    expect_error(jit(f)(A), class = "rjax_unsupported_error")
+  }
+  # plain data still goes to base R inside a traced function
+  expect_identical(jit(function(a) a * length(unique(c(1, 1, 2))))(2), 4)
+  # on concrete rj_arrays, unique() and duplicated() answer for the values
+  v <- rj_array(c(3, 1, 3, 2))
+  expect_identical(unique(v), c(3, 1, 2))
+  expect_identical(duplicated(v), c(FALSE, FALSE, TRUE, FALSE))
+  expect_identical(anyDuplicated(v), 3L)
+})
+
