@@ -225,3 +225,29 @@ duplicated.rj_value <- rj_s3_on_values("duplicated")
 #' @method anyDuplicated rj_value
 #' @export
 anyDuplicated.rj_value <- rj_s3_on_values("anyDuplicated")
+
+# Data frames hold R vectors: a traced value cannot be a column (base R's
+# code would keep the S4 object whole in one cell and, e.g., do.call(pmax,
+# as.data.frame(t(x))) would silently return x). Concrete rj_arrays become
+# their values.
+#' @method as.data.frame rj_value
+#' @export
+as.data.frame.rj_value <- function(x, ...) {
+  if (is_rj_tracer(x)) {
+    rj_unsupported("as.data.frame() / data.frame() of a traced value",
+                   "Keep traced data in matrices and vectors (cbind(), rowSums(), apply()); make data frames outside the traced function.")
+  }
+  as.data.frame(rj_values(x), ...)
+}
+
+# proportions() / prop.table(): base R's version calls sweep() from the
+# base namespace, which cannot see a traced value's dims.
+tv_proportions <- function(x, margin = NULL) {
+  if (!is_rj_value(x)) return(base::proportions(x, margin))
+  if (is.null(margin) || !length(margin)) return(x / sum(x))
+  if (length(margin) == 1L && margin %in% 1:2 && length(dim(x)) == 2L) {
+    return(tv_sweep(x, margin, if (margin == 1) rowSums(x) else colSums(x), "/"))
+  }
+  rj_unsupported("proportions() over several margins or of an array of rank > 2", "Divide by the sums you need, e.g. x / rowSums(x).")
+}
+tv_prop.table <- tv_proportions

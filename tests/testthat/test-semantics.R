@@ -125,3 +125,13 @@ test_that("base functions that cannot see traced values are classed errors, not 
   expect_identical(anyDuplicated(v), 3L)
 })
 
+test_that("proportions() traces; data frames of traced values are classed errors", {
+  A <- matrix(c(4, 1, 0.5, 1, 3, 0.2, 0.5, 0.2, 2), 3)
+  expect_equal(jit(function(a) prop.table(a, 1))(A), prop.table(A, 1))
+  expect_equal(jit(function(a) proportions(a, 2))(A), proportions(A, 2))
+  expect_equal(jit(function(a) proportions(a))(A), proportions(A))
+  expect_error(jit(function(a) do.call(pmax, as.data.frame(t(a))))(A), class = "rjax_unsupported_error")
+  expect_error(jit(function(a) data.frame(x = a[, 1]))(A), class = "rjax_unsupported_error")
+  expect_identical(as.data.frame(rj_array(A)), as.data.frame(A))
+})
+
