@@ -242,7 +242,7 @@ struct KernelText {
         ++r;
         continue;
       }
-      if (p.name == "reshape" || p.name == "broadcast") {
+      if (is_index_map(op)) {
         vals[o] = operand(op, 0, vals, sb);
         continue;
       }

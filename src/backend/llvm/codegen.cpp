@@ -310,7 +310,7 @@ struct Gen {
         vals[k] = nullptr;
         continue;
       }
-      if (p.name == "reshape" || p.name == "broadcast" || p.name == "gather") {  // index maps (gather: a slice)
+      if (is_index_map(op)) {
         vals[k] = arg(op, 0, vals);
         continue;
       }

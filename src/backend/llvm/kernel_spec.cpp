@@ -99,6 +99,11 @@ KernelSpec make_spec(const Graph& g, const FusedKernel& K) {
   return s;
 }
 
+bool is_index_map(const KOp& op) {
+  const std::string& name = prim(op.prim).name;
+  return name == "reshape" || name == "broadcast" || name == "gather";  // gather: a slice (kernel_supports)
+}
+
 std::string KernelSpec::key() const {
   static const char* maps = "lscr";
   std::ostringstream os;

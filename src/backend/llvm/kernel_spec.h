@@ -48,6 +48,11 @@ struct KernelSpec {
   std::string key() const;
 };
 
+// An op that only maps indices (reshape, broadcast, a slice): its value is
+// its operand read through the KRef's map and offset. Both code generators
+// render it so.
+bool is_index_map(const KOp& op);
+
 // Describes kernel k of a fusion plan over graph g.
 KernelSpec make_spec(const Graph& g, const FusedKernel& k);
 
