@@ -37,16 +37,25 @@ RedKind reduction_kind(const Graph& g, int v) {
   return RedKind::none;
 }
 
-int64_t contiguous_slice_offset(const Graph& g, int v) {
+SliceRead slice_read(const Graph& g, int v) {
+  SliceRead none, r;
   const Node& n = g.nodes[v];
-  if (!is_prim(n, "gather") || n.in.size() != 1 || n.attrs.lists.size() != 1) return -1;
+  if (!is_prim(n, "gather") || n.in.size() != 1) return none;
   const Type& t = g.type(n.in[0]);
-  if (t.shape.size() != 1 || t.size() <= 1 || n.type.shape.size() != 1) return -1;
-  const std::vector<int64_t>& l = n.attrs.lists[0];
-  if (l.empty()) return -1;
-  for (size_t i = 1; i < l.size(); ++i)
-    if (l[i] != l[0] + (int64_t)i) return -1;
-  return l[0];
+  const size_t rank = t.shape.size();
+  if ((rank != 1 && rank != 2) || t.size() <= 1 || n.attrs.lists.size() != rank) return none;
+  for (const std::vector<int64_t>& l : n.attrs.lists) {
+    if (l.empty()) return none;
+    for (size_t i = 1; i < l.size(); ++i)
+      if (l[i] != l[0] + (int64_t)i) return none;
+  }
+  r.offset = n.attrs.lists[0][0];
+  if (rank == 2) {
+    const int64_t m = t.shape[0];
+    r.offset += n.attrs.lists[1][0] * m;
+    if ((int64_t)n.attrs.lists[0].size() != m) r.ld = m;  // a row range: columns m apart in memory
+  }
+  return r;
 }
 
 Dom2 member_domain(const Graph& g, int v) {
@@ -79,10 +88,10 @@ struct Fuser {
   std::vector<int> kernel_of; // kernel index of each member (-1: none)
   std::vector<int> kernel_step;
   std::vector<int> weight;  // per node, computed once
-  std::vector<int64_t> slice_offset;  // per node: contiguous_slice_offset(), computed once (-2: not yet)
+  std::vector<int64_t> slice_offset;  // per node: slice_read().offset, computed once (-2: not yet)
 
   int64_t slice_of(int v) {
-    if (slice_offset[v] == -2) slice_offset[v] = contiguous_slice_offset(g, v);
+    if (slice_offset[v] == -2) slice_offset[v] = slice_read(g, v).offset;
     return slice_offset[v];
   }
 

@@ -82,11 +82,17 @@ IndexMap operand_map(const Graph& g, int v, int operand);
 // Scalar constants: kernels bake them into their code instead of reading
 // them from memory (they are no kernel's inputs).
 bool is_immediate(const Graph& g, int v);
-// For a gather node that selects a contiguous ascending range of a vector
-// (x[a:b], the slices of diff()), the offset of its first element; -1 for
-// any other node. Such a gather is a pure index map (read x at i + offset)
-// and fuses like a broadcast.
-int64_t contiguous_slice_offset(const Graph& g, int v);
+// A gather node that selects a contiguous ascending range of each dimension
+// of a vector or matrix (x[a:b], X[a:b, c:d], the slices of diff()) is a
+// pure index map and fuses like a broadcast: element (i, j) of its loop
+// domain is element i + j * ld + offset of the operand's column-major
+// buffer (ld == 0: the domain's own row count, so i + j * rows + offset).
+// offset < 0 for any other node.
+struct SliceRead {
+  int64_t offset = -1;
+  int64_t ld = 0;
+};
+SliceRead slice_read(const Graph& g, int v);
 // The loop domain a member v needs.
 Dom2 member_domain(const Graph& g, int v);
 

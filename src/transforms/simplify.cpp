@@ -19,6 +19,17 @@
 //   uniform constant operand (every element equal) of an element-wise op
 //                                       -> rank-0 scalar constant (implicit broadcast)
 //   sum(diag(op(A) %*% op(B)))          -> sum(A * t(B)) (flags equal) or sum(A * B)
+//   gather(gather(x, L1), L2)            -> gather(x, L1[L2]) (index sets composed per dimension)
+//   slice(f(a, b, ...))                  -> f(slice(a), slice(b), ...) for element-wise f whose
+//                                       every use is a slice (a static slice: each index set a
+//                                       contiguous range; rank-0 operands stay as they are)
+//
+// Slice sinking: R's diff() is x[-1] - x[-n], so diff(diff(x)) slices an
+// element-wise value. Moving the slices down to the graph's leaves leaves
+// only slices of buffers, which fusion reads in place (a load at an offset,
+// src/transforms/fusion.cpp), so any nest of diffs is one element-wise pass.
+// Only values used by nothing but slices are sunk: a value with another use
+// is computed anyway, and recomputing it per slice would duplicate work.
 //
 // NaN semantics of x * 0: IEEE gives NaN for x = Inf or NaN; we rewrite to 0
 // anyway, as JAX's AD does with its symbolic zeros: the products by 0 that
@@ -30,6 +41,7 @@
 // stop_gradient is removed here, never between nested transforms: grad()
 // does not run this pass on the graphs it differentiates, so an inner grad's
 // program keeps its stop_gradient nodes for the outer grad to see.
+#include <map>
 #include <numeric>
 
 #include "passes.h"
@@ -93,7 +105,62 @@ int trace_of_matmul(const Builder& b, int gathered) {
   return mm;
 }
 
-int rewrite(Builder& b, const Node& n, std::vector<int> in) {
+// A static slice: every index set is a non-empty contiguous range.
+bool static_slice(const Attrs& a) {
+  for (const auto& l : a.lists) {
+    if (l.empty()) return false;
+    for (size_t k = 1; k < l.size(); ++k)
+      if (l[k] != l[0] + (int64_t)k) return false;
+  }
+  return true;
+}
+
+struct Sinker {
+  Builder& b;
+  const std::vector<char>& shared;  // new-graph ids with a use other than a slice
+  std::map<std::pair<int, std::string>, int> memo;
+
+  // gather(x, a), with gathers composed and static slices sunk through
+  // element-wise values that only slices use.
+  int gather(int x, const Attrs& a) {
+    auto key = std::make_pair(x, a.key());
+    auto it = memo.find(key);
+    if (it != memo.end()) return it->second;
+    int r = -1;
+    const Node& xn = b.g.nodes[x];
+    const int gid = ids().gather;
+    if (xn.prim == gid && xn.attrs.lists.size() == a.lists.size()) {
+      Attrs c = a;
+      for (size_t d = 0; d < c.lists.size(); ++d)
+        for (auto& k : c.lists[d]) k = xn.attrs.lists[d][k];
+      r = gather(xn.in[0], c);
+    } else if (sinkable(x, a)) {
+      Node e = xn;  // a copy: emitting grows the node vector
+      std::vector<int> in;
+      for (int u : e.in) in.push_back(b.type(u).rank() == 0 ? u : gather(u, a));
+      r = b.emit(e.prim, in, e.attrs);
+      Shape want;
+      for (const auto& l : a.lists) want.push_back((int64_t)l.size());
+      if (b.type(r).dtype != e.type.dtype || b.type(r).shape != want) r = -1;
+    }
+    if (r < 0) r = b.emit(gid, {x}, a);
+    memo[key] = r;
+    return r;
+  }
+
+  bool sinkable(int x, const Attrs& a) {
+    const Node& xn = b.g.nodes[x];
+    if ((size_t)x < shared.size() && shared[x]) return false;
+    if (xn.value || !xn.sub.empty() || !prim(xn.prim).elementwise || !static_slice(a)) return false;
+    for (int u : xn.in) {
+      const Type& t = b.type(u);
+      if (t.rank() != 0 && t.shape != xn.type.shape) return false;
+    }
+    return true;
+  }
+};
+
+int rewrite(Builder& b, const Node& n, std::vector<int> in, Sinker& sink) {
   const Ids& I = ids();
   const PrimDef& p = prim(n.prim);
   auto node = [&](int v) -> const Node& { return b.g.nodes[v]; };
@@ -131,6 +198,7 @@ int rewrite(Builder& b, const Node& n, std::vector<int> in) {
     if (is_t2(c)) { c = node(c).in[0]; tb = !tb; }
     return b.matmul(a, c, ta, tb);
   }
+  if (n.prim == I.gather && n.in.size() == 1) return sink.gather(in[0], n.attrs);
   if (n.prim == I.neg && node(in[0]).prim == I.neg) return node(in[0]).in[0];
   if (n.prim == I.log && node(in[0]).prim == I.exp) return node(in[0]).in[0];
   if (n.prim == I.reduce_sum && n.type.shape.empty() && b.type(in[0]).rank() == 1) {
@@ -199,17 +267,39 @@ GraphPtr simplify(const Graph& g) {
   auto ins = g.inputs(), new_ins = out->inputs();
   for (size_t i = 0; i < ins.size(); ++i) map[ins[i]] = new_ins[i];
   int param_id = prim_id("param");
+  // Old-graph values that stay materialised (`needed`): outputs, and operands
+  // of needed nodes other than static slices. An element-wise value used
+  // only by slices is not needed: the slices sink through it, so its
+  // operands are in turn only sliced. A reshape to the same shape (rewritten
+  // away below) passes its own flag on. Users come after their operands, so
+  // a reverse sweep sees each flag final. The new ids of needed values are
+  // marked in `shared`: no slice sinks through them.
+  std::vector<char> needed(g.nodes.size(), 0), shared;
+  for (int o : g.outputs) needed[o] = 1;
+  for (size_t v = g.nodes.size(); v-- > 0;) {
+    const Node& n = g.nodes[v];
+    bool slice = n.prim == ids().gather && n.in.size() == 1 && static_slice(n.attrs);
+    bool same_reshape = n.prim == ids().reshape && n.in.size() == 1 && g.type(n.in[0]).shape == n.type.shape;
+    bool sunk = prim(n.prim).elementwise && n.sub.empty() && !n.value;
+    char pass = slice ? 0 : same_reshape || sunk ? needed[v] : 1;
+    for (int u : n.in) needed[u] |= pass;
+  }
+  Sinker sink{b, shared, {}};
   for (size_t v = 0; v < g.nodes.size(); ++v) {
     const Node& n = g.nodes[v];
     if (n.prim == param_id || map[v] >= 0) continue;
     if (n.value) { map[v] = b.constant(n.value, n.type.weak); continue; }
     std::vector<int> in;
     for (int i : n.in) in.push_back(map[i]);
-    int r = rewrite(b, n, in);
+    int r = rewrite(b, n, in, sink);
     // A rewrite must keep the value's type; a weak/strong or shape slip here
     // would be a bug in a rule, so fall back to the plain node.
     if (!out->type(r).same(n.type)) r = b.emit(n.prim, in, n.attrs);
     map[v] = r;
+    if (needed[v]) {
+      if (shared.size() <= (size_t)r) shared.resize(r + 1, 0);
+      shared[r] = 1;
+    }
   }
   for (int o : g.outputs) out->outputs.push_back(map[o]);
   return dce(*out);

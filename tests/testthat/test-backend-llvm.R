@@ -280,8 +280,21 @@ test_that("contiguous slices of vectors (diff) fuse into kernels as shifted read
     expect_equal(as.vector(as.array(jit(five_diff, backend = "llvm")(x))), five_diff(x), tolerance = 1e-12)
   }
   jf <- jit(five_diff, backend = "llvm")
-  jf(rnorm(50))
+  x <- rnorm(50)
+  expect_identical(as.vector(as.array(jf(x))), five_diff(x))
   expect_equal(n_calls(jf), 0)  # no gather left as a library call
+  expect_equal(n_kernels(jf), 1)  # the slices sink to x: one pass reading x at 6 offsets
+  # Row ranges (columns apart by the matrix's row count) and column ranges of
+  # a matrix fuse too.
+  X <- matrix(rnorm(63), 9)
+  for (f in list(function(X) X[-1, ] - X[-nrow(X), ], function(X) X[, -1] - X[, -ncol(X)],
+                 function(X) diff(diff(X)) * X[3:9, ], function(X) X[2:5, 3:6] + X[1:4, 2:5])) {
+    jg <- jit(f, backend = "llvm")
+    expect_identical(as.array(jg(X)), f(X))
+    expect_equal(n_kernels(jg), 1)
+    expect_equal(n_calls(jg), 0)
+    expect_backends_agree(f, X)
+  }
   expect_backends_agree(function(x) x[3:9] * 2 + x[1:7], rnorm(12))
   expect_backends_agree(function(x) diff(x * 3L), 1:20)
   # Not contiguous: still a gather call, same answers.

@@ -126,6 +126,25 @@ test_that("reductions over every axis kind agree with the interpreter (grid-stri
   expect_shim_agrees(g, matrix(1:9 / 3, 1, 9))
 })
 
+test_that("fused slices (nested diff, row and column ranges of a matrix) read at their offsets on the device", {
+  skip_without_shim()
+  set.seed(6)
+  five_diff <- function(x) diff(diff(diff(diff(diff(x)))))
+  for (n in c(7, 1000, 40001)) {  # 40001: more elements than the shim's grid covers in one stride
+    x <- stats::rnorm(n)
+    expect_shim_agrees(five_diff, x)
+    expect_shim_agrees(five_diff, rj_array(x, "f32"), tolerance = 1e-5)
+    expect_identical(shim_vs_interp(five_diff, x)$shim, five_diff(x))
+  }
+  X <- matrix(stats::rnorm(130 * 70), 130, 70)
+  expect_shim_agrees(function(X) X[-1, ] - X[-nrow(X), ], X)
+  expect_shim_agrees(function(X) X[, -1] - X[, -ncol(X)], X)
+  expect_shim_agrees(function(X) list(diff(diff(X)) * X[3:130, ], colSums(X[5:20, 2:9] * X[4:19, 1:8]),
+                                      rowSums(X[-1, -1] - X[-130, -70]), sum(X[2:100, 7:9])), X)
+  src <- .Call(rjax:::C_rjc_cuda_source, lowered(function(X) X[-1, ] - X[-nrow(X), ], X)$graph)
+  expect_match(src, "[i + j * 130LL + 1LL]", fixed = TRUE)
+})
+
 test_that("integer semantics, NA rules and warnings survive the device path", {
   skip_without_shim()
   f <- function(i, j) list(i + j, i * j, i %/% j, i %% j, sum(i), -i, abs(i), max(i))

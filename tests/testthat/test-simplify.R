@@ -74,3 +74,48 @@ test_that("the simplified PLN ELBO gradient program is smaller and still correct
   ir <- make_ir(vg)(B = par$B, M = par$M, S = par$S, Y = data$Y, X = data$X, O = data$O, Omega = par$Omega)
   expect_equal(summary(ir)$n_ops, n_ops(after))
 })
+
+test_that("static slices sink through element-wise values to the leaves, and gathers compose", {
+  five_diff <- function(x) diff(diff(diff(diff(diff(x)))))
+  set.seed(3)
+  x <- rnorm(40)
+  g <- graph_of(five_diff, list(x), "optimize")
+  txt <- .Call(rjax:::C_rjc_graph_print, g)
+  # Every gather reads the argument itself, at 6 offsets; 15 subtractions.
+  gathers <- grep(" = gather", strsplit(txt, "\n")[[1]], value = TRUE)
+  expect_length(gathers, 6)
+  expect_true(all(grepl("\\] a$", gathers)))
+  expect_identical(as.vector(as.array(jit(five_diff)(x))), five_diff(x))
+  # Matrices: row ranges, column ranges, both, and diff of a matrix's rows.
+  X <- matrix(rnorm(42), 7)
+  for (f in list(function(X) X[-1, ] - X[-nrow(X), ], function(X) X[, -1] * 2 - X[, -ncol(X)],
+                 function(X) (X[2:6, 2:5] - X[1:5, 1:4])[2:4, -1], function(X) diff(diff(exp(X))))) {
+    g <- graph_of(f, list(X), "optimize")
+    for (l in grep(" = gather", strsplit(.Call(rjax:::C_rjc_graph_print, g), "\n")[[1]], value = TRUE))
+      expect_match(l, "\\] a$")
+    expect_equal(as.array(jit(f)(X)), f(X), tolerance = 1e-14)
+  }
+  # A gather of a gather is one gather, contiguous or not.
+  h <- function(x) x[c(5, 2, 9, 9)][c(4, 1, 2)]
+  g <- graph_of(h, list(x), "optimize")
+  expect_equal(sum(grepl(" = gather", strsplit(.Call(rjax:::C_rjc_graph_print, g), "\n")[[1]])), 1)
+  expect_identical(as.vector(as.array(jit(h)(x))), h(x))
+})
+
+test_that("slices do not sink through a value that is used otherwise (no duplicated work)", {
+  f <- function(x) { y <- exp(x) * 2; list(y, diff(y)) }
+  x <- seq(0, 1, length.out = 11)
+  g <- graph_of(f, list(x), "optimize")
+  txt <- .Call(rjax:::C_rjc_graph_print, g)
+  expect_equal(length(gregexpr(" = exp\\b", txt)[[1]]), 1)
+  expect_equal(length(gregexpr(" = mul\\b", txt)[[1]]), 1)
+  r <- jit(f)(x)
+  expect_equal(as.vector(as.array(r[[2]])), diff(exp(x) * 2), tolerance = 1e-15)
+})
+
+test_that("gradients through nested diff and matrix slices match finite differences", {
+  set.seed(4)
+  check_grads(function(x) sum(diff(diff(diff(x)))^2), list(rnorm(9)), label = "diff3")
+  check_grads(function(X) sum(sin(X[-1, ] - X[-nrow(X), ])[, -1] * X[-1, -1]), list(matrix(rnorm(12), 4)), label = "rows")
+  check_grads(function(X) sum(exp(diff(X[, -1]))), list(matrix(rnorm(12), 3)), label = "cols")
+})

@@ -213,7 +213,10 @@ struct KernelText {
     if (r.kind == KRef::imm) return CudaScalar::name(sb.constant(r.value, op.arg_dtypes[a]));
     std::string p = "p" + std::to_string(r.index);
     switch (r.map) {
-      case IndexMap::linear: return p + "[lin]";
+      case IndexMap::linear: {  // a slice is read in place at an offset (KRef)
+        std::string at = r.ld ? "i + j * " + std::to_string(r.ld) + "LL" : std::string("lin");
+        return p + "[" + at + (r.offset ? " + " + std::to_string(r.offset) + "LL" : "") + "]";
+      }
       case IndexMap::scalar: return p + "[0]";
       case IndexMap::col: return p + "[i]";
       case IndexMap::row: return p + "[j]";
@@ -239,7 +242,7 @@ struct KernelText {
         ++r;
         continue;
       }
-      if (p.name == "reshape" || p.name == "broadcast") {
+      if (is_index_map(op)) {
         vals[o] = operand(op, 0, vals, sb);
         continue;
       }

@@ -260,10 +260,11 @@ struct Gen {
   const Monoid& monoid(size_t k) const { return *prim(s.ops[k].prim).monoid; }
   Value* identity(size_t k) { return llvm::ConstantFP::get(dbl(), monoid(k).identity(s.ops[k].arg_dtypes[0])); }
 
-  Value* load(int input, IndexMap map, int64_t offset) {
+  Value* load(int input, IndexMap map, int64_t offset, int64_t ld) {
     if (hoisted[input]) return hoisted[input];
     llvm::Type* t = mem_type(c, s.input_dtypes[input]);
     Value* idx = map == IndexMap::col ? i : lin;
+    if (ld) idx = b.CreateAdd(i, b.CreateMul(j, b.getInt64(ld)));  // a row range X[a:b, ]: columns ld apart
     if (offset) idx = b.CreateAdd(idx, b.getInt64(offset));  // a slice x[a:b] read in place
     return b.CreateLoad(t, b.CreateInBoundsGEP(t, ptr[input], idx));
   }
@@ -272,7 +273,7 @@ struct Gen {
     const KRef& r = op.args[a];
     if (r.kind == KRef::op) return vals[r.index];
     if (r.kind == KRef::imm) return sb.v(sb.constant(r.value, op.arg_dtypes[a]));
-    return load(r.index, r.map, r.offset);
+    return load(r.index, r.map, r.offset, r.ld);
   }
 
   // acc' = combine(acc, lift(x)) of op k's monoid (reassociable when the
@@ -312,7 +313,7 @@ struct Gen {
         vals[k] = nullptr;
         continue;
       }
-      if (p.name == "reshape" || p.name == "broadcast" || p.name == "gather") {  // index maps (gather: a slice)
+      if (is_index_map(op)) {
         vals[k] = arg(op, 0, vals);
         continue;
       }

@@ -14,7 +14,7 @@ bool kernel_supports(const Graph& g, int v) {
   const Node& n = g.nodes[v];
   const PrimDef& p = prim(n.prim);
   if (p.elementwise) return p.scalar && (p.backends & kBackendLlvm);
-  if (p.name == "gather") return contiguous_slice_offset(g, v) >= 0;
+  if (p.name == "gather") return slice_read(g, v).offset >= 0;
   if (p.name == "reshape") return dom2(n.type.shape) == dom2(g.type(n.in[0]).shape) || n.type.size() == 1;
   if (p.name == "broadcast") {
     const Type& t = g.type(n.in[0]);
@@ -68,8 +68,8 @@ KernelSpec make_spec(const Graph& g, const FusedKernel& K) {
     const Node& n = g.nodes[v];
     KOp op;
     op.prim = n.prim;
-    const int64_t slice = contiguous_slice_offset(g, v);
-    if (slice < 0) op.attrs = n.attrs;  // a slice's index list is its offset below (and its length the domain)
+    const SliceRead slice = slice_read(g, v);
+    if (slice.offset < 0) op.attrs = n.attrs;  // a slice's index list is its offset below (and its length the domain)
     op.dtype = n.type.dtype;
     for (int u : n.in) {
       KRef r;
@@ -84,7 +84,10 @@ KernelSpec make_spec(const Graph& g, const FusedKernel& K) {
         r.kind = KRef::input;
         r.index = (int)(std::find(K.inputs.begin(), K.inputs.end(), u) - K.inputs.begin());
         r.map = operand_map(g, v, u);
-        if (slice >= 0) r.offset = slice;
+        if (slice.offset >= 0) {
+          r.offset = slice.offset;
+          r.ld = slice.ld;
+        }
       }
       op.args.push_back(r);
       op.arg_dtypes.push_back(g.type(u).dtype);
@@ -94,6 +97,11 @@ KernelSpec make_spec(const Graph& g, const FusedKernel& K) {
   }
   for (int o : K.outputs) s.outputs.push_back(op_of[o]);
   return s;
+}
+
+bool is_index_map(const KOp& op) {
+  const std::string& name = prim(op.prim).name;
+  return name == "reshape" || name == "broadcast" || name == "gather";  // gather: a slice (kernel_supports)
 }
 
 std::string KernelSpec::key() const {
@@ -110,7 +118,8 @@ std::string KernelSpec::key() const {
       const KRef& r = op.args[a];
       os << (a ? "," : "") << dtype_name(op.arg_dtypes[a]);
       if (r.kind == KRef::op) os << "%" << r.index;
-      else if (r.kind == KRef::input) os << "$" << r.index << maps[(int)r.map] << (r.offset ? "+" + std::to_string(r.offset) : "");
+      else if (r.kind == KRef::input) os << "$" << r.index << maps[(int)r.map] << (r.offset ? "+" + std::to_string(r.offset) : "")
+                                   << (r.ld ? "*" + std::to_string(r.ld) : "");
       else {
         uint64_t bits;
         std::memcpy(&bits, &r.value, 8);

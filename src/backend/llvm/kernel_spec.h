@@ -25,7 +25,8 @@ struct KRef {
   enum Kind : uint8_t { op, input, imm } kind = op;
   int index = -1;                 // op or input index
   IndexMap map = IndexMap::linear;  // inputs only
-  int64_t offset = 0;             // inputs read linearly: element (position + offset), for slices
+  int64_t offset = 0;             // inputs read linearly, for slices: element (position + offset),
+  int64_t ld = 0;                 // where position is i + j * (ld ? ld : rows) (fusion.h: SliceRead)
   double value = 0;               // imm only: a scalar constant baked into the code
 };
 
@@ -46,6 +47,11 @@ struct KernelSpec {
   int n_red_all = 0;         // number of full reductions (size of red[])
   std::string key() const;
 };
+
+// An op that only maps indices (reshape, broadcast, a slice): its value is
+// its operand read through the KRef's map and offset. Both code generators
+// render it so.
+bool is_index_map(const KOp& op);
 
 // Describes kernel k of a fusion plan over graph g.
 KernelSpec make_spec(const Graph& g, const FusedKernel& k);
