@@ -31,7 +31,7 @@ rj_default_override <- list(ifelse = function() rj_ifelse_traced)
 
 # Verbs that never get a generic: primitives and functions whose S4 generic
 # would change base R's behaviour (evaluation order, missing()).
-rj_no_generic <- c("c", "max", "min", "sum", "prod", "range", "is.matrix", "is.array",
+rj_no_generic <- c(":", "c", "max", "min", "sum", "prod", "range", "is.matrix", "is.array",
                    "cbind", "rbind", "length", "dim", "rep", "seq_len", "seq_along", "numeric",
                    "double", "integer", "logical", "vector", "list", "unlist", "do.call",
                    "lapply", "sapply", "vapply", "Map", "Reduce", "Filter", "mapply",
@@ -116,6 +116,20 @@ rj_static_size <- function(v, arg, verb) {
       "use a traced value as `%s` of %s(): the size of an array must be known while rjax traces (pass it as a plain R number, or name it in jit(static = ))", arg, verb))
   }
   if (is_rj_array(v)) as.vector(v) else v
+}
+
+# `from:to` and rep()'s counts need known numbers: a traced one is a
+# concretization error (base R's C code saw the empty placeholder and said
+# "argument of length 0" or "invalid 'times' argument").
+`tv_:` <- function(from, to) base::`:`(rj_static_size(from, "from", "`:`"), rj_static_size(to, "to", "`:`"))
+
+tv_rep <- function(x, ...) {
+  a <- list(...)
+  nm <- names(a) %||% character(length(a))
+  for (i in seq_along(a)) {
+    if (is_rj_tracer(a[[i]])) rj_static_size(a[[i]], if (nzchar(nm[[i]])) nm[[i]] else c("times", "length.out", "each")[[min(i, 3L)]], "rep")
+  }
+  rep(x, ...)
 }
 
 # Creates the generics and methods (run once, at the end of collation, when

@@ -46,7 +46,12 @@ rj_save <- function(x, file, ...) {
 
 #' @rdname rj_save
 #' @export
-rj_load <- function(file, ...) rj_unpack(readRDS(file, ...))
+rj_load <- function(file, ...) {
+  if (is.character(file) && (length(file) != 1L || !file.exists(file))) {
+    rj_abort("io", sprintf("rj_load(): there is no file %s", paste(deparse(file), collapse = " ")))
+  }
+  rj_unpack(readRDS(file, ...))
+}
 
 #' @rdname rj_save
 #' @export

@@ -135,3 +135,13 @@ test_that("proportions() traces; data frames of traced values are classed errors
   expect_identical(as.data.frame(rj_array(A)), as.data.frame(A))
 })
 
+test_that("traced counts in `:` and rep() are concretization errors; rj_load() of a missing file is classed", {
+  expect_error(jit(function(x) { s <- 0; for (i in 1:x) s <- s + i; s })(3), class = "rjax_concretization_error")
+  expect_error(jit(function(x) rep(1, x))(3), class = "rjax_concretization_error")
+  expect_error(jit(function(x) rep(1, times = x))(3), class = "rjax_concretization_error")
+  expect_identical(jit(function(x) x * sum(1:3) + rep(1, 2))(1), c(7, 7))
+  expect_identical(jit(function(x) rep(x, 2))(c(1, 2)), c(1, 2, 1, 2))
+  expect_identical(jit(function(x) rep(x, each = 2))(c(1, 2)), c(1, 1, 2, 2))
+  expect_error(rj_load(tempfile()), class = "rjax_io_error")
+})
+
