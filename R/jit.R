@@ -71,8 +71,16 @@ rj_static_id <- function(table, value) {
 # those positions.
 rj_static_arg_names <- function(f, static) {
   if (is.null(static)) return(character())
-  if (is.character(static)) return(static)
   fm <- if (is.primitive(f)) NULL else names(formals(f))
+  if (is.character(static)) {
+    unknown <- setdiff(static, fm)
+    if (length(unknown) && !("..." %in% fm) && !is.null(fm)) {
+      rj_abort("type", sprintf("jit(static = ): %s %s not an argument of the function (its arguments: %s)",
+                               paste0("`", unknown, "`", collapse = ", "), if (length(unknown) > 1L) "are" else "is",
+                               paste0("`", fm, "`", collapse = ", ")))
+    }
+    return(static)
+  }
   if (!is.numeric(static) || anyNA(static) || any(static < 1 | static > length(fm) | static != round(static))) {
     rj_abort("type", sprintf("jit(static = %s): positions must be between 1 and %d, the number of arguments of the function (%s)",
                              paste(deparse(static), collapse = ""), length(fm), paste0("`", fm, "`", collapse = ", ")))
@@ -220,6 +228,9 @@ rj_new_cache <- function(size) {
 #' @export
 jit <- function(f, static = NULL, backend = getOption("rjax.backend", "llvm"),
                 output = c("auto", "r", "rj_array")) {
+  if (!is.function(f) && !(is.character(f) && length(f) == 1L) && !is.name(f)) {
+    rj_abort("type", sprintf("jit() needs a function, not %s", paste(class(f), collapse = "/")))
+  }
   f <- match.fun(f)
   static <- rj_static_arg_names(f, static)
   backend <- rj_match_backend(backend)

@@ -217,6 +217,10 @@ test_that("cached calls (the native fast path) give what the first call gave", {
 })
 
 test_that("misleading inputs give clear classed errors (issue 10 item 7)", {
+  expect_error(jit(NULL), "needs a function", class = "rjax_type_error")
+  expect_error(jit(function(x) x, static = "y"), "`y` is not an argument", class = "rjax_type_error")
+  expect_identical(jit(function(x, ...) x, static = "k")(1, k = 2), 1)
+
   expect_error(jit(function(x) x + 1)("a"), class = "rjax_type_error")
   expect_error(jit(function(x) x + 1)("a"), "character")
   expect_error(jit(function(x) x + 1)(factor(c("a", "b"))), "factor")
