@@ -175,17 +175,11 @@ pln_dist_radam_fit <- function(Y, X, O, w, control) {
   if (control$covariance != "full") rj_abort("pln_control", "algorithm = \"radam\" fits covariance = \"full\" only: use algorithm = \"vem\".")
   dt <- control$dtype
   arr <- function(x) rj_array(x, dtype = dt)
-  n <- ev$sum(nrow(Y) + 0)
-  # Start from the log counts (as pln_fit()): B by least squares, M the residual.
-  L <- log1p(Y) - O
-  XtX <- ev$sum(crossprod(X))
-  B0 <- solve(XtX, ev$sum(crossprod(X, L)))
-  M0 <- L - X %*% B0
-  S0 <- matrix(0.5, nrow(Y), ncol(Y))
-  Sigma0 <- (ev$sum(crossprod(M0)) + diag(ev$sum(colSums(S0^2)))) / n
-  data <- list(Y = arr(Y), X = arr(X), O = arr(O), XtX = arr(XtX), N = arr(n * ncol(Y)), n = arr(n))
+  s0 <- pln_radam_start(Y, X, O, ev)
+  n <- s0$n
+  data <- list(Y = arr(Y), X = arr(X), O = arr(O), XtX = arr(s0$XtX), N = arr(n * ncol(Y)), n = arr(n))
   opt <- pln_optimizer(control)
-  st <- list(M = arr(M0), S = arr(S0), B = arr(B0), Sigma = arr(Sigma0))
+  st <- list(M = arr(s0$M), S = arr(s0$S), B = arr(s0$B), Sigma = arr(s0$Sigma))
   st$opt <- opt$init(list(M = st$M, S = st$S))
   chunk_fn <- pln_dist_chunk_fn(pln_dist_step_fn(opt), control$backend)
   chunk <- pln_count_bytes(function(carry, dat, k) {

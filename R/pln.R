@@ -215,22 +215,28 @@ pln_model_data <- function(cl, formula, data, X, O, env, distributed = FALSE) {
        rows = as.integer(sum(sizes[seq_len(rank)])) + seq_len(n))
 }
 
+# RAdam's starting point from the log counts: B by least squares, M the
+# residual, S = 0.5 (`ev` sums over the ranks of a distributed fit).
+pln_radam_start <- function(Y, X, O, ev) {
+  n <- ev$sum(nrow(Y) + 0)
+  L <- log1p(Y) - O
+  XtX <- ev$sum(crossprod(X))
+  B <- solve(XtX, ev$sum(crossprod(X, L)))
+  M <- L - X %*% B
+  S <- matrix(0.5, nrow(Y), ncol(Y))
+  list(n = n, XtX = XtX, B = B, M = M, S = S, Sigma = (ev$sum(crossprod(M)) + diag(ev$sum(colSums(S^2)))) / n)
+}
+
 # The first-order fit (the JAX tutorial's optimiser, with a learning rate).
 pln_radam_fit <- function(Y, X, O, w, control) {
   if (any(w != 1)) rj_abort("pln_control", "algorithm = \"radam\" does not take weights: use algorithm = \"vem\".")
   if (control$covariance != "full") rj_abort("pln_control", "algorithm = \"radam\" fits covariance = \"full\" only: use algorithm = \"vem\".")
   dt <- control$dtype
   arr <- function(x) rj_array(x, dtype = dt)
-  # Start from the log counts: B by least squares, M the residual.
-  L <- log1p(Y) - O
-  XtX <- crossprod(X)
-  B0 <- solve(XtX, crossprod(X, L))
-  M0 <- L - X %*% B0
-  S0 <- matrix(0.5, nrow(Y), ncol(Y))
-  Sigma0 <- (crossprod(M0) + diag(colSums(S0^2))) / nrow(Y)
-  data <- list(Y = arr(Y), X = arr(X), O = arr(O), XtX = arr(XtX))
+  s0 <- pln_radam_start(Y, X, O, pln_eager_reducers(FALSE))
+  data <- list(Y = arr(Y), X = arr(X), O = arr(O), XtX = arr(s0$XtX))
   opt <- pln_optimizer(control)
-  st <- list(M = arr(M0), S = arr(S0), B = arr(B0), Sigma = arr(Sigma0))
+  st <- list(M = arr(s0$M), S = arr(s0$S), B = arr(s0$B), Sigma = arr(s0$Sigma))
   st$opt <- opt$init(list(M = st$M, S = st$S))
   prog <- pln_chunk_fn(pln_step_fn(opt), control$backend)
   chunk <- function(carry, dat, k) {
